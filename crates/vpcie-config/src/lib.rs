@@ -7,4 +7,13 @@
 //! the lspci dump text format. It knows nothing of buses, hosts or
 //! hypervisors.
 
+pub mod bar;
+pub mod caps;
+pub mod lspci;
+pub mod policy;
 pub mod regs;
+pub mod space;
+
+pub use bar::{Bar, BarChange, BarError, BarId, BarKind};
+pub use policy::{PolicyError, Reg, RegTable};
+pub use space::{BitPolicy, ConfigHandler, ConfigSize, ConfigSpace, HookId, NoHandler, RegWrite};

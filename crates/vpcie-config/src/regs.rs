@@ -349,3 +349,194 @@ pub const PCI_CAP_VNDR_LEN: u16 = 2;
 pub const PCI_VNDR_HEADER: u16 = 4;
 /// DVSEC: header 1 at +4, length in bits 31:20.
 pub const PCI_DVSEC_HEADER1: u16 = 4;
+
+// --- capability layouts (caps.rs) ---
+// Names as Linux include/uapi/linux/pci_regs.h spells them; where Linux has
+// no name, as pciutils lib/header.h does. Each group cites its structure.
+
+/// Null Capability (PCI Code and ID Assignment; pciutils `PCI_CAP_ID_NULL`).
+pub const PCI_CAP_ID_NULL: u8 = 0x00;
+/// AGP capability size (pci_regs.h).
+pub const PCI_AGP_SIZEOF: u16 = 12;
+/// VPD capability size (pci_regs.h).
+pub const PCI_CAP_VPD_SIZEOF: u16 = 8;
+/// PCI-X command register (Type 0 functions); version in bits 13:12.
+pub const PCI_X_CMD: u16 = 2;
+/// PCI-X capability version field, in both `PCI_X_CMD` and the bridge
+/// secondary status (pci_regs.h `PCI_X_CMD_VERSION(x)` / `PCI_X_SSTATUS_VERS`).
+pub const PCI_X_SSTATUS_VERS: u16 = 0x3000;
+/// PCI-X bridge secondary status register.
+pub const PCI_X_BRIDGE_SSTATUS: u16 = 2;
+/// PCI-X capability size, version 0 (pci_regs.h).
+pub const PCI_CAP_PCIX_SIZEOF_V0: u16 = 8;
+/// PCI-X capability size, versions 1 and 2 (pci_regs.h).
+pub const PCI_CAP_PCIX_SIZEOF_V2: u16 = 24;
+/// HyperTransport command register (pciutils header.h).
+pub const PCI_HT_CMD: u16 = 2;
+pub const PCI_HT_CMD_TYP_HI: u16 = 0xe000;
+pub const PCI_HT_CMD_TYP_HI_PRI: u16 = 0x0000;
+pub const PCI_HT_CMD_TYP_HI_SEC: u16 = 0x2000;
+pub const PCI_HT_CMD_TYP: u16 = 0xf800;
+pub const PCI_HT_CMD_TYP_SW: u16 = 0x4000;
+pub const PCI_HT_CMD_TYP_IDC: u16 = 0x8000;
+pub const PCI_HT_CMD_TYP_RID: u16 = 0x8800;
+pub const PCI_HT_CMD_TYP_UIDC: u16 = 0x9000;
+pub const PCI_HT_CMD_TYP_ECSA: u16 = 0x9800;
+pub const PCI_HT_CMD_TYP_AM: u16 = 0xa000;
+pub const PCI_HT_CMD_TYP_MSIM: u16 = 0xa800;
+pub const PCI_HT_CMD_TYP_DR: u16 = 0xb000;
+pub const PCI_HT_CMD_TYP_VCS: u16 = 0xb800;
+pub const PCI_HT_CMD_TYP_RM: u16 = 0xc000;
+pub const PCI_HT_AM_CMD_NDMA: u16 = 0x000f;
+pub const PCI_HT_AM_CMD_MT: u16 = 0x0600;
+pub const PCI_HT_AM_CMD_MT_40B: u16 = 0x0000;
+pub const PCI_HT_PRI_SIZEOF: u16 = 28;
+pub const PCI_HT_SEC_SIZEOF: u16 = 24;
+pub const PCI_HT_SW_SIZEOF: u16 = 24;
+pub const PCI_HT_IDC_SIZEOF: u16 = 8;
+pub const PCI_HT_RID_SIZEOF: u16 = 4;
+pub const PCI_HT_UIDC_SIZEOF: u16 = 12;
+pub const PCI_HT_ECSA_SIZEOF: u16 = 12;
+/// 40-bit Address Mapping: 12 bytes plus 8 per DMA mapping (header.h).
+pub const PCI_HT_AM40_SIZEOF: u16 = 12;
+pub const PCI_HT_AM64_SIZEOF: u16 = 16;
+pub const PCI_HT_MSIM_SIZEOF: u16 = 12;
+pub const PCI_HT_DR_SIZEOF: u16 = 12;
+pub const PCI_HT_VCS_SIZEOF: u16 = 16;
+pub const PCI_HT_RM_SIZEOF: u16 = 12;
+/// vfio's size for HyperTransport capabilities it does not know (pci_regs.h).
+pub const HT_CAP_SIZEOF_SHORT: u16 = 24;
+/// Bridge subsystem vendor/device ID capability registers (pci_regs.h).
+pub const PCI_SSVID_VENDOR_ID: u16 = 4;
+pub const PCI_SSVID_DEVICE_ID: u16 = 6;
+/// SATA capability: register 0 location field (pci_regs.h).
+pub const PCI_SATA_REGS: u16 = 4;
+pub const PCI_SATA_REGS_MASK: u8 = 0xf;
+pub const PCI_SATA_REGS_INLINE: u8 = 0xf;
+pub const PCI_SATA_SIZEOF_SHORT: u16 = 8;
+pub const PCI_SATA_SIZEOF_LONG: u16 = 16;
+/// Advanced Features capability (pci_regs.h).
+pub const PCI_AF_LENGTH: u16 = 2;
+pub const PCI_CAP_AF_SIZEOF: u16 = 6;
+/// Enhanced Allocation capability (pci_regs.h).
+pub const PCI_EA_NUM_ENT: u16 = 2;
+pub const PCI_EA_NUM_ENT_MASK: u8 = 0x3f;
+pub const PCI_EA_FIRST_ENT: u16 = 4;
+pub const PCI_EA_FIRST_ENT_BRIDGE: u16 = 8;
+pub const PCI_EA_ES: u32 = 0x0000_0007;
+/// PCI Express Capabilities register: Flit Mode Supported (pci_regs.h).
+pub const PCI_EXP_FLAGS_FLIT: u16 = 0x8000;
+/// Device Capabilities 2: End-End TLP Prefix Supported (pci_regs.h).
+pub const PCI_EXP_DEVCAP2_EE_PREFIX: u32 = 0x0020_0000;
+
+pub const PCI_EXT_CAP_ID_NULL: u16 = 0x00;
+pub const PCI_EXT_CAP_ID_SVC: u16 = 0x35;
+pub const PCI_EXT_CAP_ID_MMIO_RBL: u16 = 0x36;
+pub const PCI_EXT_CAP_ID_NOP_FLIT: u16 = 0x37;
+pub const PCI_EXT_CAP_ID_SIOV: u16 = 0x38;
+pub const PCI_EXT_CAP_ID_128GT: u16 = 0x39;
+pub const PCI_EXT_CAP_ID_CAPT_D: u16 = 0x3a;
+
+pub const PCI_EXT_CAP_DSN_SIZEOF: u16 = 12;
+pub const PCI_EXT_CAP_MCAST_ENDPOINT_SIZEOF: u16 = 40;
+pub const PCI_EXT_CAP_PWR_SIZEOF: u16 = 0x10;
+pub const PCI_EXT_CAP_ARI_SIZEOF: u16 = 8;
+pub const PCI_EXT_CAP_ATS_SIZEOF: u16 = 8;
+pub const PCI_EXT_CAP_PRI_SIZEOF: u16 = 16;
+pub const PCI_EXT_CAP_PASID_SIZEOF: u16 = 8;
+pub const PCI_EXT_CAP_SRIOV_SIZEOF: u16 = 0x40;
+pub const PCI_EXT_CAP_LTR_SIZEOF: u16 = 8;
+
+/// AER: Root Error Command (Root Ports and RCECs only).
+pub const PCI_ERR_ROOT_COMMAND: u16 = 0x2c;
+/// AER: Error Source Identification (Root Ports and RCECs only).
+pub const PCI_ERR_ROOT_ERR_SRC: u16 = 0x34;
+/// AER: TLP Prefix Log register (up to 16 bytes).
+pub const PCI_ERR_PREFIX_LOG: u16 = 0x38;
+
+/// Virtual Channel (also MFVC and VC9, same layout).
+pub const PCI_VC_PORT_CAP1: u16 = 4;
+pub const PCI_VC_CAP1_EVCC: u32 = 0x0000_0007;
+pub const PCI_VC_CAP1_ARB_SIZE: u32 = 0x0000_0c00;
+pub const PCI_VC_PORT_CAP2: u16 = 8;
+pub const PCI_VC_CAP2_32_PHASE: u32 = 0x0000_0002;
+pub const PCI_VC_CAP2_64_PHASE: u32 = 0x0000_0004;
+pub const PCI_VC_CAP2_128_PHASE: u32 = 0x0000_0008;
+pub const PCI_VC_CAP2_ARB_OFF: u32 = 0xff00_0000;
+pub const PCI_VC_RES_CAP: u16 = 0x10;
+pub const PCI_VC_RES_CAP_32_PHASE: u32 = 0x0000_0002;
+pub const PCI_VC_RES_CAP_64_PHASE: u32 = 0x0000_0004;
+pub const PCI_VC_RES_CAP_128_PHASE: u32 = 0x0000_0008;
+pub const PCI_VC_RES_CAP_128_PHASE_TB: u32 = 0x0000_0010;
+pub const PCI_VC_RES_CAP_256_PHASE: u32 = 0x0000_0020;
+pub const PCI_VC_RES_CAP_ARB_OFF: u32 = 0xff00_0000;
+pub const PCI_CAP_VC_BASE_SIZEOF: u16 = 0x10;
+pub const PCI_CAP_VC_PER_VC_SIZEOF: u16 = 0x0c;
+
+/// Root Complex Link Declaration (pciutils header.h).
+pub const PCI_RCLINK_ESD: u16 = 4;
+pub const PCI_RCLINK_LINK1: u16 = 16;
+pub const PCI_RCLINK_LINK_SIZE: u16 = 16;
+/// RCEC Endpoint Association (pci_regs.h).
+pub const PCI_RCEC_RCIEP_BITMAP: u16 = 4;
+pub const PCI_RCEC_BUSN: u16 = 8;
+pub const PCI_RCEC_BUSN_REG_VER: u8 = 0x02;
+
+/// Access Control Services (pci_regs.h).
+pub const PCI_ACS_CAP: u16 = 0x04;
+pub const PCI_ACS_EC: u16 = 0x0020;
+pub const PCI_ACS_EGRESS_BITS: u16 = 0x05;
+pub const PCI_ACS_EGRESS_CTL_V: u16 = 0x08;
+
+/// Resizable BAR and VF Resizable BAR (pci_regs.h).
+pub const PCI_REBAR_CAP: u16 = 4;
+pub const PCI_REBAR_CTRL: u16 = 8;
+pub const PCI_REBAR_CTRL_NBAR_MASK: u32 = 0x0000_00e0;
+pub const PCI_REBAR_CTRL_NBAR_SHIFT: u32 = 5;
+
+/// Dynamic Power Allocation (pci_regs.h).
+pub const PCI_DPA_CAP: u16 = 4;
+pub const PCI_DPA_CAP_SUBSTATE_MASK: u32 = 0x1f;
+pub const PCI_DPA_BASE_SIZEOF: u16 = 16;
+
+/// TPH Requester (pci_regs.h).
+pub const PCI_TPH_CAP: u16 = 4;
+pub const PCI_TPH_CAP_LOC_MASK: u32 = 0x0000_0600;
+pub const PCI_TPH_LOC_CAP: u32 = 0x0000_0200;
+pub const PCI_TPH_CAP_ST_MASK: u32 = 0x07ff_0000;
+pub const PCI_TPH_CAP_ST_SHIFT: u32 = 16;
+pub const PCI_TPH_BASE_SIZEOF: u16 = 0xc;
+
+/// Secondary PCIe: 8.0 GT/s Lane Equalization Control, 2 bytes per lane.
+pub const PCI_SECPCI_LE_CTRL: u16 = 0x0c;
+/// Physical Layer 16.0 GT/s: Lane Equalization Control, 1 byte per lane.
+pub const PCI_PL_16GT_LE_CTRL: u16 = 0x20;
+/// Physical Layer 32.0 GT/s: Lane Equalization Control, 1 byte per lane.
+pub const PCI_PL_32GT_LE_CTRL: u16 = 0x20;
+
+/// Downstream Port Containment (pci_regs.h).
+pub const PCI_EXP_DPC_CAP: u16 = 0x04;
+pub const PCI_EXP_DPC_CAP_RP_EXT: u16 = 0x0020;
+pub const PCI_EXP_DPC_RP_PIO_LOG_SIZE: u16 = 0x0f00;
+pub const PCI_EXP_DPC_RP_PIO_LOG_SIZE4: u16 = 0x2000;
+pub const PCI_EXP_DPC_RP_PIO_STATUS: u16 = 0x0c;
+pub const PCI_EXP_DPC_RP_PIO_HEADER_LOG: u16 = 0x20;
+
+/// Designated Vendor-Specific: header 2 (DVSEC ID, 16 bits).
+pub const PCI_DVSEC_HEADER2: u16 = 8;
+
+/// Integrity and Data Encryption (pci_regs.h; PCIe r7.0 §6.33).
+pub const PCI_IDE_CAP: u16 = 0x04;
+pub const PCI_IDE_CAP_LINK: u32 = 0x1;
+pub const PCI_IDE_CAP_SELECTIVE: u32 = 0x2;
+pub const PCI_IDE_CAP_LINK_TC_NUM: u32 = 0x0000_e000;
+pub const PCI_IDE_CAP_SEL_NUM: u32 = 0x00ff_0000;
+pub const PCI_IDE_LINK_STREAM_0: u16 = 0xc;
+pub const PCI_IDE_LINK_BLOCK_SIZE: u16 = 8;
+pub const PCI_IDE_SEL_CAP_ASSOC_NUM: u32 = 0x0000_000f;
+pub const PCI_IDE_SEL_ADDR_BLOCK_SIZE: u16 = 12;
+
+/// MMIO Register Block Locator: structure length in bits 11:0 of the
+/// capability register (pciutils header.h `PCI_MRBL_CAP_STRUCT_LEN`).
+pub const PCI_MRBL_CAP: u16 = 0x04;
+pub const PCI_MRBL_CAP_STRUCT_LEN: u32 = 0x0000_0fff;
