@@ -9,11 +9,13 @@
 
 pub mod bar;
 pub mod caps;
+pub mod hide;
 pub mod lspci;
 pub mod policy;
 pub mod regs;
 pub mod space;
 
+pub use hide::HideWarning;
 pub use bar::{Bar, BarChange, BarError, BarId, BarKind};
 pub use policy::{PolicyError, Reg, RegTable};
 pub use space::{BitPolicy, ConfigHandler, ConfigSize, ConfigSpace, HookId, NoHandler, RegWrite};

@@ -6,13 +6,12 @@
 //! can without lspci.
 
 use std::collections::BTreeMap;
-use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::sync::atomic::{AtomicUsize, Ordering};
 
 use proptest::prelude::*;
 use vpcie_config::lspci::{DumpAddress, DumpError, DumpFunction, parse, write};
+use vpcie_testkit::{TempFile, lspci, lspci_available};
 
 const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/fixtures");
 
@@ -96,67 +95,6 @@ fn addr(domain: Option<u16>, bus: u8, device: u8, function: u8) -> DumpAddress {
         device,
         function,
     }
-}
-
-/// Whether the lspci checks run: false (after a visible SKIP line) only with `VPCIE_SKIP_LSPCI=1`.
-fn lspci_available(test: &str) -> bool {
-    if std::env::var_os("VPCIE_SKIP_LSPCI").is_some_and(|v| v == "1") {
-        // Straight to stderr: libtest would swallow eprintln! output of a passing test.
-        let _ = writeln!(
-            std::io::stderr(),
-            "SKIP {test}: VPCIE_SKIP_LSPCI=1, lspci (pciutils) checks not run"
-        );
-        return false;
-    }
-    match Command::new("lspci").arg("--version").output() {
-        Ok(out) if out.status.success() => true,
-        Ok(out) => panic!(
-            "`lspci --version` failed ({}): install pciutils, or set VPCIE_SKIP_LSPCI=1 to skip",
-            out.status
-        ),
-        Err(e) => panic!(
-            "lspci not found ({e}): this test checks our dumps against pciutils; install pciutils \
-             (apt-get install pciutils), or set VPCIE_SKIP_LSPCI=1 to skip these checks"
-        ),
-    }
-}
-
-/// A file in the temp folder, removed on drop.
-struct TempFile(PathBuf);
-
-impl TempFile {
-    fn new(name: &str, contents: &str) -> Self {
-        static COUNTER: AtomicUsize = AtomicUsize::new(0);
-        let n = COUNTER.fetch_add(1, Ordering::Relaxed);
-        let path =
-            std::env::temp_dir().join(format!("vpcie-lspci-{}-{n}-{name}", std::process::id()));
-        std::fs::write(&path, contents)
-            .unwrap_or_else(|e| panic!("cannot write {}: {e}", path.display()));
-        TempFile(path)
-    }
-}
-
-impl Drop for TempFile {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_file(&self.0);
-    }
-}
-
-/// `lspci -F file args...`, which must succeed; its stdout (stderr carries harmless libkmod warnings).
-fn lspci(file: &Path, args: &[&str]) -> String {
-    let out = Command::new("lspci")
-        .arg("-F")
-        .arg(file)
-        .args(args)
-        .output()
-        .unwrap_or_else(|e| panic!("cannot run lspci: {e}"));
-    assert!(
-        out.status.success(),
-        "lspci -F {} {args:?} failed: {}",
-        file.display(),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).expect("lspci prints UTF-8")
 }
 
 /// Whether lspci refuses the file (exits non-zero).
