@@ -15,7 +15,7 @@ pub mod policy;
 pub mod regs;
 pub mod space;
 
-pub use hide::HideWarning;
 pub use bar::{Bar, BarChange, BarError, BarId, BarKind};
+pub use hide::HideWarning;
 pub use policy::{PolicyError, Reg, RegTable};
 pub use space::{BitPolicy, ConfigHandler, ConfigSize, ConfigSpace, HookId, NoHandler, RegWrite};
