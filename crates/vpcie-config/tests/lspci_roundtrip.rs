@@ -11,9 +11,7 @@ use std::process::Command;
 
 use proptest::prelude::*;
 use vpcie_config::lspci::{DumpAddress, DumpError, DumpFunction, parse, write};
-use vpcie_testkit::{TempFile, lspci, lspci_available};
-
-const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/fixtures");
+use vpcie_testkit::{TempFile, fixture, lspci, lspci_available};
 
 /// `lspci -F devices/d36_lpc_intel-ich8m_256.txt -vvv -xxx` (pciutils 3.9), kept so that
 /// the `-vvv` reading is checked even where lspci is skipped.
@@ -42,29 +40,13 @@ f0: 01 c0 d1 fe 64 d3 17 00 86 0f 05 00 00 00 00 00
 
 "#;
 
-/// Every `.txt` dump under the fixture folders, sorted; fails loudly when there are none.
+/// Every fixture dump; SOURCES.md lists 6 machines and 29 devices, fewer
+/// means the fixtures are not all there.
 fn fixture_files() -> Vec<PathBuf> {
-    let mut files = Vec::new();
-    for dir in ["machines", "devices"] {
-        let dir = Path::new(FIXTURES).join(dir);
-        let entries = std::fs::read_dir(&dir).unwrap_or_else(|e| {
-            panic!(
-                "cannot read fixture folder {} ({e}): is shared/ beside the repository?",
-                dir.display()
-            )
-        });
-        for entry in entries {
-            let path = entry.expect("fixture folder entry").path();
-            if path.extension().is_some_and(|ext| ext == "txt") {
-                files.push(path);
-            }
-        }
-    }
-    files.sort();
-    // SOURCES.md lists 6 machines and 29 devices; fewer means the fixtures are not all there.
+    let files = vpcie_testkit::fixture_files();
     assert!(
         files.len() >= 35,
-        "expected at least 35 fixture dumps in {FIXTURES}, found {}",
+        "expected at least 35 fixture dumps, found {}",
         files.len()
     );
     files
@@ -76,16 +58,6 @@ fn read(path: &Path) -> String {
 
 fn parse_ok(text: &str, what: &str) -> Vec<DumpFunction> {
     parse(text).unwrap_or_else(|e| panic!("{what}: {e}"))
-}
-
-fn fixture(name: &str) -> PathBuf {
-    fixture_files()
-        .into_iter()
-        .find(|p| {
-            p.file_name()
-                .is_some_and(|f| f.to_string_lossy().starts_with(name))
-        })
-        .unwrap_or_else(|| panic!("no fixture named {name}*"))
 }
 
 fn addr(domain: Option<u16>, bus: u8, device: u8, function: u8) -> DumpAddress {
