@@ -1,14 +1,26 @@
-pub fn add(left: u64, right: u64) -> u64 {
-    left + right
-}
+//! The Xen front end of vpcie: the xl domain configuration, Xen's IOREQ
+//! server ABI behind a [`transport::Transport`] trait (real Xen through the
+//! Linux privcmd/evtchn devices in [`linux`], or the in-process simulated
+//! hypervisor in [`sim`]), the [`server::IoreqServer`] that validates and
+//! completes every request, and the [`dispatch::Dispatch`] seam to the
+//! emulation behind it.
+//!
+//! Segment mode (vpcie owns a whole PCI segment, announced by its own
+//! SSDT + MCFG through xl's `acpi_firmware=`) works on unmodified Xen 4.17;
+//! bus-0 mode needs the hypervisor-side ECAM decode documented in [`sim`].
 
-#[cfg(test)]
-mod tests {
-    use super::*;
+pub mod abi;
+pub mod dispatch;
+pub mod functions;
+#[cfg(target_os = "linux")]
+pub mod linux;
+pub mod page;
+pub mod server;
+pub mod sim;
+pub mod transport;
+pub mod xl;
 
-    #[test]
-    fn it_works() {
-        let result = add(2, 2);
-        assert_eq!(result, 4);
-    }
-}
+pub use dispatch::{ConfigTarget, Dispatch, EcamDispatch};
+pub use server::{IoreqServer, Range};
+pub use transport::{Transport, XenError};
+pub use xl::DomainConfig;

@@ -20,12 +20,27 @@ struct Cli {
 enum Command {
     /// List the capabilities and extended capabilities of every function in an lspci dump.
     Caps(cmd::caps::Args),
+    /// Write every guest function of a platform (default or --config FILE) as `lspci -xxxx` text.
+    Dump(cmd::dump::Args),
+    /// Run the firmware on a platform (default or --config FILE) and print the tree, windows, BARs and memory map.
+    Plan(cmd::plan::Args),
+    /// Write the ACPI tables (mcfg.dat, dsdt.aml) the firmware derives for a platform.
+    Acpi(cmd::acpi::Args),
+    /// Show what a guest sees of a host function: each capability's decision, changed registers, warnings.
+    Inspect(cmd::inspect::Args),
+    /// Serve a Xen domain's PCI segment as an IOREQ server (or a simulated one with --simulate).
+    Serve(cmd::serve::Args),
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Caps(args) => cmd::caps::run(args),
+        Command::Dump(args) => cmd::dump::run(args),
+        Command::Inspect(args) => cmd::inspect::run(args),
+        Command::Serve(args) => cmd::serve::run(args),
+        Command::Plan(args) => cmd::plan::run(args),
+        Command::Acpi(args) => cmd::acpi::run(args),
     };
     match result {
         Ok(code) => code,

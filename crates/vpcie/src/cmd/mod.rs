@@ -1,6 +1,11 @@
 //! One module per subcommand.
 
+pub mod acpi;
 pub mod caps;
+pub mod dump;
+pub mod inspect;
+pub mod plan;
+pub mod serve;
 
 /// An error a subcommand reports to the user: a complete sentence saying
 /// what went wrong, where, and what to do.
