@@ -16,7 +16,7 @@ use crate::function::PassthroughFunction;
 use crate::host::{HostDevice, LinkState};
 use vpcie_platform::{Function, Link, LinkSpeed, Notify};
 
-impl<H: HostDevice + Send> Function for PassthroughFunction<H> {
+impl<H: HostDevice + Send + 'static> Function for PassthroughFunction<H> {
     fn config_size(&self) -> vpcie_config::ConfigSize {
         self.config_space().size()
     }
@@ -37,6 +37,10 @@ impl<H: HostDevice + Send> Function for PassthroughFunction<H> {
         for change in self.take_bar_changes() {
             notify.bar_changed(change);
         }
+    }
+
+    fn as_any_mut(&mut self) -> Option<&mut dyn std::any::Any> {
+        Some(self)
     }
 
     fn link_capability(&self) -> Option<Link> {

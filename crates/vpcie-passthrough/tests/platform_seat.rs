@@ -10,6 +10,7 @@ use common::*;
 use vpcie_config::regs::*;
 use vpcie_passthrough::group::{DeviceGroup, GroupError};
 use vpcie_passthrough::*;
+use vpcie_passthrough::host::dump::DumpHost;
 use vpcie_platform::{Event, PlatformDescription};
 
 const PLATFORM: &str = r#"
@@ -110,6 +111,20 @@ fn gpu_and_audio_below_a_root_port() {
             .any(|e| matches!(e, Event::BarChanged { change, .. }
             if change.bar == vpcie_config::BarId::Bar(0) && change.new == Some(0xfd00_0000))),
         "{events:?}"
+    );
+    // The front end reaches the passthrough function behind the box (for
+    // its MSI-X table, its events) by its concrete type.
+    let gpu = p
+        .function_at(1, vpcie_platform::Devfn::new(0, 0).unwrap())
+        .unwrap();
+    let f = p
+        .function_as::<PassthroughFunction<DumpHost>>(gpu)
+        .expect("a passthrough function");
+    assert_eq!(f.config_read(0, 2), 0x10de);
+    let mch = p.mch().unwrap();
+    assert!(
+        p.function_as::<PassthroughFunction<DumpHost>>(mch)
+            .is_none()
     );
 }
 

@@ -128,6 +128,13 @@ pub trait Function: Send {
     fn describe(&self) -> String {
         "PCI function".to_string()
     }
+
+    /// The function as `Any`, so that its owner can reach the concrete type
+    /// behind the box (a passthrough function's MSI-X table, a port's slot);
+    /// `None` for functions that keep their type to themselves.
+    fn as_any_mut(&mut self) -> Option<&mut dyn std::any::Any> {
+        None
+    }
 }
 
 /// What a function reports back while the platform calls it.

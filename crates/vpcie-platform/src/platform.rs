@@ -321,30 +321,8 @@ impl Platform {
     /// A guest MMIO read; `None` when `addr` is outside the ECAM window.
     #[inline]
     pub fn mmio_read(&mut self, addr: u64, size: u8) -> Option<u32> {
-        let w = self.ecam?;
-        let off = addr.wrapping_sub(w.base);
-        if off >= w.size {
-            return None;
-        }
-        let (bus, devfn, reg) = ((off >> 20) as u8, (off >> 12) as u8, (off & 0xfff) as u16);
-        // The common case (aligned 1/2/4) without re-splitting devfn.
-        if matches!(size, 1 | 2 | 4) && reg & (u16::from(size) - 1) == 0 {
-            let route = self.routes[usize::from(bus)];
-            if reg >= route.limit {
-                return Some(all_ones(size));
-            }
-            let id = self
-                .slots
-                .get(route.base as usize + usize::from(devfn))
-                .copied();
-            return Some(match id {
-                Some(id) if id != NONE => {
-                    self.functions[usize::from(id)].func.config_read(reg, size)
-                }
-                _ => all_ones(size),
-            });
-        }
-        Some(self.config_read(bus, devfn >> 3, devfn & 7, reg, size))
+        let a = self.ecam?.decode(addr)?;
+        Some(self.config_read(a.bus, a.device, a.function, a.register, size))
     }
 
     /// A guest MMIO write; `false` when `addr` is outside the ECAM window.
@@ -436,6 +414,12 @@ impl Platform {
     /// Function `id` itself (e.g. for a front end's MMIO to its BARs).
     pub fn function_mut(&mut self, id: FunctionId) -> Option<&mut dyn Function> {
         Some(self.functions.get_mut(usize::from(id.0))?.func.as_mut())
+    }
+
+    /// Function `id` as its concrete type `T`, if it is one and offers
+    /// itself through [`Function::as_any_mut`].
+    pub fn function_as<T: 'static>(&mut self, id: FunctionId) -> Option<&mut T> {
+        self.function_mut(id)?.as_any_mut()?.downcast_mut::<T>()
     }
 
     /// The human name of function `id`.

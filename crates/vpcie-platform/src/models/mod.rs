@@ -214,6 +214,10 @@ impl Function for Model {
         self.fixup();
     }
 
+    fn as_any_mut(&mut self) -> Option<&mut dyn std::any::Any> {
+        Some(self)
+    }
+
     fn set_multifunction(&mut self, multifunction: bool) {
         self.multifunction = multifunction;
         self.fixup();
