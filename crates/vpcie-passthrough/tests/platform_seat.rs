@@ -9,8 +9,8 @@ mod common;
 use common::*;
 use vpcie_config::regs::*;
 use vpcie_passthrough::group::{DeviceGroup, GroupError};
-use vpcie_passthrough::*;
 use vpcie_passthrough::host::dump::DumpHost;
+use vpcie_passthrough::*;
 use vpcie_platform::{Event, PlatformDescription};
 
 const PLATFORM: &str = r#"

@@ -1,9 +1,8 @@
 //! `vpcie dump`: every guest function of a platform, as lspci prints it.
 
-use super::{CmdResult, UserError, read_text};
+use super::{CmdResult, UserError};
 use std::path::PathBuf;
 use std::process::ExitCode;
-use vpcie_platform::PlatformDescription;
 
 /// Output formats of `vpcie dump`.
 #[derive(Clone, Copy, Debug, clap::ValueEnum)]
@@ -18,7 +17,8 @@ pub struct Args {
     /// Output format.
     #[arg(long, value_enum, default_value = "lspci")]
     format: Format,
-    /// A platform description (TOML); without it, the embedded default platform.
+    /// A platform description (TOML) with an optional `[firmware]` table;
+    /// without it, the embedded default platform.
     #[arg(long, value_name = "FILE")]
     config: Option<PathBuf>,
     /// Write to FILE instead of standard output.
@@ -26,27 +26,10 @@ pub struct Args {
     output: Option<PathBuf>,
 }
 
-/// Builds the platform, numbers its buses as firmware would, and dumps it.
+/// Builds the platform, runs the firmware on it, and dumps every function
+/// as the guest finds it then.
 pub fn run(args: Args) -> CmdResult {
-    let description = match &args.config {
-        Some(path) => {
-            let text = read_text(path, "platform description")?;
-            PlatformDescription::from_toml(&text)
-                .map_err(|e| UserError(format!("{}: {e}", path.display())))?
-        }
-        None => PlatformDescription::default_q35(),
-    };
-    let what = args
-        .config
-        .as_ref()
-        .map_or("the default platform".to_string(), |p| {
-            p.display().to_string()
-        });
-    let mut platform = description
-        .build()
-        .map_err(|e| UserError(format!("{what}: {e}")))?;
-    // Until the firmware crate exists, number the buses here so the tree shows.
-    vpcie_platform::enumerate::assign_bus_numbers(&mut platform);
+    let (mut platform, _, _) = super::plan::plan(args.config.as_deref())?;
     let text = match args.format {
         Format::Lspci => {
             let mut t =

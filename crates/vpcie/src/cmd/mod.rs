@@ -5,6 +5,7 @@ pub mod caps;
 pub mod dump;
 pub mod inspect;
 pub mod plan;
+pub mod platform;
 pub mod serve;
 
 /// An error a subcommand reports to the user: a complete sentence saying
