@@ -22,6 +22,7 @@ use vpcie_config::{
     Bar, BarChange, BarId, BitPolicy, ConfigHandler, ConfigSize, ConfigSpace, HookId, PolicyError,
     RegTable, RegWrite,
 };
+use vpcie_platform::signal::{ErrorRegs, ErrorSignal, PcieError, record_error};
 
 /// Most warnings a function keeps; later ones are counted.
 const MAX_WARNINGS: usize = 64;
@@ -66,6 +67,10 @@ pub struct PassthroughOptions {
     pub permissive: bool,
     /// Forward guest D-state changes to the host (else they stay virtual).
     pub forward_power_state: bool,
+    /// Pass a guest's Retrain Link (written in the emulated port above) to
+    /// the host's upstream port (seed 000: a link may come up slow after a
+    /// reset); else the request is ignored and the link stays as it is.
+    pub forward_link_retrain: bool,
     /// The Header Type multi-function bit; `None` keeps the host's.
     pub multifunction: Option<bool>,
     /// Per-device capability overrides.
@@ -78,6 +83,7 @@ impl Default for PassthroughOptions {
             placement: Placement::UnderRootPort,
             permissive: false,
             forward_power_state: true,
+            forward_link_retrain: true,
             multifunction: None,
             overrides: Vec::new(),
         }
@@ -835,6 +841,43 @@ impl<H: HostDevice> PassthroughFunction<H> {
         Ok(self.refresh_link())
     }
 
+    /// The guest wrote Retrain Link in the emulated port above: passed to
+    /// the host when [`PassthroughOptions::forward_link_retrain`] allows
+    /// (a host error becomes a warning). Returns whether the host retrained.
+    pub fn guest_link_retrain(&mut self) -> bool {
+        if !self.options.forward_link_retrain || self.placement == Placement::RcIntegrated {
+            return false;
+        }
+        match self.request_link_retrain() {
+            Ok(_) => true,
+            Err(e) => {
+                self.ctx
+                    .warn(format!("{}: guest Retrain Link: {e}", self.ctx.bdf));
+                false
+            }
+        }
+    }
+
+    /// The host side reports that the function detected `error`: it shows
+    /// in the guest's view as the hardware would log it — Correctable or
+    /// Uncorrectable Error Status (set even when masked), the First Error
+    /// Pointer and Header Log for the first unmasked uncorrectable error,
+    /// Device Status — and the result says which message the function sends
+    /// up (none when masked or when the guest disabled reporting). To carry
+    /// the message to the Root Port, report it through
+    /// `vpcie_platform::Platform::inject_error` instead, which calls this.
+    pub fn inject_error(&mut self, error: &PcieError) -> ErrorSignal {
+        let Some(pcie) = self.ctx.st.pcie else {
+            return ErrorSignal::NotSupported;
+        };
+        let aer = self
+            .caps
+            .iter()
+            .find(|c| c.extended && c.id == PCI_EXT_CAP_ID_ERR && c.decision != Decision::Hidden)
+            .map(|c| c.offset);
+        record_error(&mut self.cfg, ErrorRegs { pcie, aer }, error)
+    }
+
     // -----------------------------------------------------------------
     // What the function is
     // -----------------------------------------------------------------
@@ -924,8 +967,10 @@ impl<H: HostDevice> PassthroughFunction<H> {
         self.ctx.st.power
     }
 
-    /// Sets AER status bits in the guest's view (the platform reports a
-    /// host error to the guest); `false` if AER is not visible.
+    /// Sets AER status bits in the guest's view, nothing else (no Header
+    /// Log, Device Status or message; see [`Self::inject_error`] and
+    /// `vpcie_platform::Platform::inject_error` for the hardware's whole
+    /// sequence); `false` if AER is not visible.
     pub fn report_aer(&mut self, uncorrectable: u32, correctable: u32) -> bool {
         let Some(aer) = self
             .caps

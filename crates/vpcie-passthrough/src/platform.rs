@@ -10,11 +10,18 @@
 //! as its capability, so that a Root Port able to train at least that fast
 //! negotiates exactly the host's link (PCIe r6.x §4.2.6); the trained link
 //! comes back through `set_upstream_link` and is what the function's Link
-//! Status shows, the same as the port's.
+//! Status shows, the same as the port's. The host's port above offers its
+//! Max Link Speed and Width (`host_port_link`), which a mirroring port shows
+//! as its own Link Capabilities. A guest's Retrain Link in the port reaches
+//! the host through `retrain_link` when the function's options allow.
+//!
+//! Errors: the platform's `inject_error` logs an error in the function's
+//! AER and Device Status (`signal_error`) and carries the message to the
+//! Root Port.
 
 use crate::function::PassthroughFunction;
 use crate::host::{HostDevice, LinkState};
-use vpcie_platform::{Function, Link, LinkSpeed, Notify};
+use vpcie_platform::{ErrorSignal, Function, Link, LinkSpeed, Notify, PcieError};
 
 impl<H: HostDevice + Send + 'static> Function for PassthroughFunction<H> {
     fn config_size(&self) -> vpcie_config::ConfigSize {
@@ -49,6 +56,22 @@ impl<H: HostDevice + Send + 'static> Function for PassthroughFunction<H> {
             speed: LinkSpeed(l.speed),
             width: l.width,
         })
+    }
+
+    fn host_port_link(&self) -> Option<Link> {
+        let l = self.link_state()?;
+        (l.max_speed >= 1 && l.max_width >= 1).then_some(Link {
+            speed: LinkSpeed(l.max_speed),
+            width: l.max_width,
+        })
+    }
+
+    fn retrain_link(&mut self) -> bool {
+        self.guest_link_retrain()
+    }
+
+    fn signal_error(&mut self, error: &PcieError) -> ErrorSignal {
+        self.inject_error(error)
     }
 
     fn set_upstream_link(&mut self, link: Option<Link>) {

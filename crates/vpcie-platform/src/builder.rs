@@ -4,10 +4,9 @@ use crate::bridge::BridgeState;
 use crate::ecam::EcamWindow;
 use crate::events::EventQueue;
 use crate::function::{Effects, Function, FunctionId};
-use crate::intx::{IntxPin, IntxRoute, ich9_pirq_link, swizzle};
-use crate::platform::{Bus, BusId, BusKind, Devfn, Placed, Platform};
+use crate::intx::IntxRoute;
+use crate::platform::{Bus, BusId, BusKind, Devfn, Placed, Platform, resolve_intx};
 use crate::routing::{NONE, Route};
-use vpcie_config::regs::*;
 
 /// Why a topology cannot be built. Every message names the place (the path
 /// of devfns from the root, e.g. `00:1c.0/00.0`) and what to change.
@@ -231,14 +230,8 @@ impl PlatformBuilder {
                 .unwrap_or(b.bridges.len());
             b.bridges.insert(at, id);
         }
-        self.functions.push(Placed {
-            func: function,
-            bus,
-            devfn,
-            bridge,
-            intx: None,
-            intx_asserted: false,
-        });
+        self.functions
+            .push(Placed::new(function, bus, devfn, bridge));
         Ok(id)
     }
 
@@ -267,9 +260,9 @@ impl PlatformBuilder {
                 }
             }
         }
-        self.link_ports();
+        let chipset = self.lpc.is_some();
         let intx: Vec<Option<IntxRoute>> = (0..self.functions.len())
-            .map(|i| self.resolve_intx(i))
+            .map(|i| resolve_intx(&mut self.functions, &self.buses, chipset, i))
             .collect();
         for (p, route) in self.functions.iter_mut().zip(intx) {
             p.intx = route;
@@ -306,68 +299,10 @@ impl PlatformBuilder {
             let hi = u64::from(f.config_read(crate::regs::MCH_HOST_BRIDGE_PCIEXBAR + 4, 4));
             platform.ecam = crate::ecam::decode_pciexbar(hi << 32 | lo).1;
         }
+        // Each port learns whether its slot is occupied and trains its link
+        // with the function at device 0 below (PCIe r6.x §4.2.6).
+        platform.init_ports();
         platform.recompute_routes();
         Ok(platform)
-    }
-
-    /// Tells each port and the function at device 0 below it the link they
-    /// train to (PCIe r6.x §4.2.6: the lower speed, the narrower width).
-    fn link_ports(&mut self) {
-        for i in 0..self.functions.len() {
-            let Some((child_bus, _)) = self.functions[i].bridge else {
-                continue;
-            };
-            if self.buses[usize::from(child_bus.0)].kind != BusKind::Link {
-                continue;
-            }
-            let Some(port_cap) = self.functions[i].func.link_capability_downstream() else {
-                continue;
-            };
-            let child = self.buses[usize::from(child_bus.0)]
-                .members
-                .iter()
-                .copied()
-                .find(|f| self.functions[usize::from(f.0)].devfn.0 == 0);
-            let link = child.map(|c| {
-                let cap = self.functions[usize::from(c.0)]
-                    .func
-                    .link_capability()
-                    .unwrap_or(port_cap);
-                crate::function::Link::negotiate(port_cap, cap)
-            });
-            self.functions[i].func.set_downstream_link(link);
-            if let Some(c) = child {
-                self.functions[usize::from(c.0)]
-                    .func
-                    .set_upstream_link(link);
-            }
-        }
-    }
-
-    /// The INTx route of function `i`: its pin, swizzled up to bus 0, then
-    /// the ICH9 table (none without the chipset).
-    fn resolve_intx(&mut self, i: usize) -> Option<IntxRoute> {
-        self.lpc?;
-        let pin = self.functions[i].func.config_read(PCI_INTERRUPT_PIN, 1) as u8;
-        if !(1..=4).contains(&pin) {
-            return None;
-        }
-        let pin = IntxPin(pin - 1);
-        let mut cur = pin;
-        let mut devfn = self.functions[i].devfn;
-        let mut bus = self.functions[i].bus;
-        // Up the tree: one step per bridge, the tree is acyclic.
-        while let Some(parent) = self.buses[usize::from(bus.0)].parent {
-            cur = swizzle(devfn.device(), cur);
-            let p = &self.functions[usize::from(parent.0)];
-            devfn = p.devfn;
-            bus = p.bus;
-        }
-        Some(IntxRoute {
-            pin,
-            root_slot: devfn.device(),
-            root_pin: cur,
-            link: ich9_pirq_link(devfn.device(), cur),
-        })
     }
 }

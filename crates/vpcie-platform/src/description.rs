@@ -18,6 +18,10 @@
 //! # port = 1              # ports: Port Number (default: function + 1 on bus 0, else device)
 //! # link_speed = 8        # ports/endpoints: GT/s, one of 2.5, 5, 8, 16, 32, 64 (default 2.5)
 //! # link_width = 16       # ports/endpoints: lanes (default 1)
+//! # hotplug = true        # root and downstream ports: native hot-plug slot
+//!                         # (default true; false: presence and link only)
+//! # mirror_link = true    # root and downstream ports: Link Capabilities follow
+//!                         # the host port above a passthrough device (default true)
 //!
 //! [[device]]
 //! kind = "endpoint"
@@ -30,6 +34,7 @@
 //! # subsystem_vendor_id = 0x1af4
 //! # subsystem_id = 0x1100
 //! # interrupt_pin = 1     # 0 none, 1-4 INTA-INTD (default 1)
+//! # pme = false           # signals PME (PME_Support D0, D3hot; default false)
 //! bars = [{ bar = 0, kind = "mem32", size = 0x1000 }]   # kind: io | mem32 | mem64; prefetchable = true|false
 //! ```
 //!
@@ -44,6 +49,7 @@
 use crate::builder::{BuildError, PlatformBuilder};
 use crate::function::{Function, Link, LinkSpeed};
 use crate::models::endpoint::{EndpointOptions, endpoint};
+use crate::models::hotplug::SlotOptions;
 use crate::models::port::{
     PortOptions, pcie_to_pci_bridge, root_port, switch_downstream, switch_upstream,
 };
@@ -124,6 +130,16 @@ pub struct DeviceDescription {
     /// Ports and endpoints: maximum link width in lanes.
     #[serde(default)]
     pub link_width: Option<u8>,
+    /// Root and downstream ports: a native hot-plug slot (default true).
+    #[serde(default)]
+    pub hotplug: Option<bool>,
+    /// Root and downstream ports: Link Capabilities mirror the host's port
+    /// above a passed-through device (default true).
+    #[serde(default)]
+    pub mirror_link: Option<bool>,
+    /// Endpoints: signals PME (default false).
+    #[serde(default)]
+    pub pme: Option<bool>,
     /// Endpoints: Vendor ID.
     #[serde(default)]
     pub vendor_id: Option<u16>,
@@ -250,6 +266,8 @@ impl PlatformDescription {
                         port_number: d.port.unwrap_or(devfn.function() + 1),
                         slot_number: slot(),
                         link,
+                        slot: d.slot_options(),
+                        mirror_link: d.mirror_link.unwrap_or(true),
                     };
                     Some(
                         b.place_bridge(
@@ -280,6 +298,8 @@ impl PlatformDescription {
                         port_number: d.port.unwrap_or(devfn.device()),
                         slot_number: slot(),
                         link,
+                        slot: d.slot_options(),
+                        mirror_link: d.mirror_link.unwrap_or(true),
                     };
                     let f = Box::new(switch_downstream(opts));
                     Some(b.place_bridge(bus, devfn, f, BusKind::Link)?.1)
@@ -323,6 +343,16 @@ impl DeviceDescription {
         match &self.name {
             Some(n) => format!("\"{n}\" ({} at {})", self.kind, self.at),
             None => format!("{} at {}", self.kind, self.at),
+        }
+    }
+
+    /// The slot of a root or downstream port: native hot-plug unless
+    /// `hotplug = false`.
+    fn slot_options(&self) -> SlotOptions {
+        if self.hotplug.unwrap_or(true) {
+            SlotOptions::NATIVE
+        } else {
+            SlotOptions::NONE
         }
     }
 
@@ -385,6 +415,7 @@ impl DeviceDescription {
             interrupt_pin: self.interrupt_pin.unwrap_or(defaults.interrupt_pin),
             pcie: matches!(bus_kind, BusKind::Link | BusKind::SwitchInternal),
             link,
+            pme: self.pme.unwrap_or(false),
             name: self.name.clone().unwrap_or(defaults.name),
         })
     }

@@ -8,7 +8,7 @@
 
 use crate::bridge::{BridgeWindows, BusNumbers};
 use crate::ecam::EcamWindow;
-use crate::function::FunctionId;
+use crate::function::{FunctionId, Link};
 use crate::intx::{PirqLink, PirqRoute};
 use std::collections::VecDeque;
 use vpcie_config::BarChange;
@@ -76,6 +76,52 @@ pub enum Event {
         route: PirqRoute,
         /// New level.
         asserted: bool,
+    },
+    /// A function sends an MSI: the front end injects a memory write of
+    /// `data` at `address` (Xen: `XEN_DMOP_inject_msi`). A port sends one
+    /// for each hot-plug, PME or error interrupt while the guest has MSI
+    /// enabled (and Bus Master Enable set).
+    Msi {
+        /// The function sending it.
+        function: FunctionId,
+        /// MSI Message Address (64-bit when the capability has it).
+        address: u64,
+        /// MSI Message Data.
+        data: u32,
+    },
+    /// The guest turned a slot's power on or off (Slot Control, Power
+    /// Controller Control). Off with the card still present: the guest let
+    /// go of it, `Platform::hot_remove` may take it out.
+    SlotPower {
+        /// The port.
+        port: FunctionId,
+        /// Power now.
+        on: bool,
+    },
+    /// A port's link came up, went down, or trained again (Data Link Layer
+    /// Link Active follows it).
+    LinkChanged {
+        /// The port.
+        port: FunctionId,
+        /// The link now (`None`: down).
+        link: Option<Link>,
+    },
+    /// A function was hot-added below a port.
+    HotAdded {
+        /// The port.
+        port: FunctionId,
+        /// The function.
+        function: FunctionId,
+    },
+    /// A function was taken out of a slot.
+    HotRemoved {
+        /// The port.
+        port: FunctionId,
+        /// The function (its id now answers nothing).
+        function: FunctionId,
+        /// Taken out while the guest still had the slot powered: a surprise
+        /// removal (the guest sees Presence Detect and link changes).
+        surprise: bool,
     },
     /// The LPC's PMBASE or ACPI_CNTL changed: where the ACPI PM I/O block
     /// decodes (`None`: ACPI_EN clear) and which IRQ the SCI uses.

@@ -26,8 +26,13 @@
 //!   Control in its configuration space: the platform reads them back after
 //!   every write that touches them, so routing follows what the guest
 //!   programmed without the function doing anything more.
+//! - Optionally: log the errors and wake-ups it detects
+//!   ([`Function::signal_error`], [`Function::signal_pme`]), name the host
+//!   port above it ([`Function::host_port_link`]) and pass a guest's link
+//!   retrain on ([`Function::retrain_link`]).
 
 use crate::events::{Event, EventQueue};
+use crate::signal::{ErrorSignal, PcieError, PmeSignal};
 use vpcie_config::{BarChange, ConfigSize};
 
 /// A function placed on the platform, stable for the platform's lifetime
@@ -104,6 +109,35 @@ pub trait Function: Send {
     /// the port trained (`None`: link down).
     fn set_upstream_link(&mut self, link: Option<Link>) {
         let _ = link;
+    }
+
+    /// The Max Link Speed and Width of the host's port above the function
+    /// (a passed-through function), for a port that mirrors it; `None`
+    /// otherwise.
+    fn host_port_link(&self) -> Option<Link> {
+        None
+    }
+
+    /// The guest wrote Retrain Link in the port above. A function that
+    /// passes it on (to its host device's upstream port, when its policy
+    /// allows) does so and returns `true`; the platform then trains the
+    /// link again from [`Function::link_capability`].
+    fn retrain_link(&mut self) -> bool {
+        false
+    }
+
+    /// The function detected `error` (reported by its host backend or a
+    /// test): it logs it in its own registers and says which message it
+    /// sends up. See [`crate::signal`].
+    fn signal_error(&mut self, error: &PcieError) -> ErrorSignal {
+        let _ = error;
+        ErrorSignal::NotSupported
+    }
+
+    /// The function wants to wake the system: PME_Status, and PM_PME if
+    /// the guest set PME_En. See [`crate::signal`].
+    fn signal_pme(&mut self) -> PmeSignal {
+        PmeSignal::NotSupported
     }
 
     /// For a Root Port or switch downstream port: the link it can train on
@@ -185,6 +219,40 @@ impl<'a> Notify<'a> {
     pub(crate) fn acpi_pm_touched(&mut self) {
         self.effects.acpi_pm = true;
     }
+
+    /// The function sends an MSI (the front end injects it).
+    pub(crate) fn msi(&mut self, address: u64, data: u32) {
+        self.events.push(Event::Msi {
+            function: self.function,
+            address,
+            data,
+        });
+    }
+
+    /// The function's INTx line is now `asserted` (applied by the platform
+    /// through `Platform::set_intx` after the call).
+    pub(crate) fn set_intx(&mut self, asserted: bool) {
+        self.effects.intx = Some(asserted);
+    }
+
+    /// A port's slot power or Link Disable may have changed: the platform
+    /// trains or drops the link after the call.
+    pub(crate) fn link_touched(&mut self) {
+        self.effects.link = true;
+    }
+
+    /// The guest wrote Retrain Link.
+    pub(crate) fn retrain_requested(&mut self) {
+        self.effects.retrain = true;
+    }
+
+    /// The guest turned a slot's power on or off.
+    pub(crate) fn slot_power(&mut self, on: bool) {
+        self.events.push(Event::SlotPower {
+            port: self.function,
+            on,
+        });
+    }
 }
 
 /// Collects what a function reports when it is called outside a platform
@@ -218,12 +286,23 @@ pub(crate) struct Effects {
     pub(crate) pirq: bool,
     /// PMBASE / ACPI_CNTL written.
     pub(crate) acpi_pm: bool,
+    /// The function's INTx level changed.
+    pub(crate) intx: Option<bool>,
+    /// A port's link may have to train or drop.
+    pub(crate) link: bool,
+    /// A port asked the device below to retrain its link.
+    pub(crate) retrain: bool,
 }
 
 impl Effects {
     /// Whether anything was asked for.
     #[inline]
     pub(crate) fn any(&self) -> bool {
-        self.ecam.is_some() || self.pirq || self.acpi_pm
+        self.ecam.is_some()
+            || self.pirq
+            || self.acpi_pm
+            || self.intx.is_some()
+            || self.link
+            || self.retrain
     }
 }

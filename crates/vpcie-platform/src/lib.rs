@@ -64,8 +64,33 @@
 //!   @90, PM @a0) plus AER @100, not QEMU's ioh3420/generic layouts.
 //! - The PCIe-to-PCI bridge has no SHPC (no BAR 0) and its primary Status
 //!   has no 66 MHz/Fast Back-to-Back bits.
-//! - No hot-plug controller on any slot yet; Link Disable is stored but does
-//!   not take the link down; ARI forwarding is not offered.
+//! - Hot-plug slots (default on Root Ports and switch downstream ports):
+//!   QEMU's Slot Capabilities without the electromechanical interlock
+//!   (0x7b: button, power controller, indicators, surprise, Hot-Plug
+//!   Capable); Data Link Layer State Changed is reported and its enable
+//!   writable (QEMU: neither); Slot Status is plain RW1C (QEMU reverts
+//!   every event bit when a write sets one that was clear). Link Disable
+//!   takes the link down; Retrain Link is passed to a passthrough device's
+//!   host. ARI forwarding is not offered.
+//! - Root Ports log PME (Root Status, PME Pending) and interrupt for it
+//!   (QEMU: PME not emulated, PME Interrupt Enable read-only).
+//!
+//! # Hot-plug, errors, PME, links
+//!
+//! - [`slot`]: the front end's hot-plug API ([`Platform::hot_add`],
+//!   [`Platform::hot_remove`], [`Platform::surprise_remove`],
+//!   [`Platform::press_attention_button`]); the slot registers are tables in
+//!   [`models::hotplug`]; Data Link Layer Link Active follows presence, slot
+//!   power and Link Disable, and routing follows the link.
+//! - [`signal`]: errors ([`Platform::inject_error`]) and PME
+//!   ([`Platform::signal_pme`]) from a function to its Root Port's Root
+//!   Error Status / Root Status.
+//! - A port's interrupt (hot-plug, PME, errors) is an [`Event::Msi`] when
+//!   the guest enabled MSI, else its INTx through [`Platform::set_intx`]
+//!   ([`models::interrupt`]).
+//! - A port's Link Capabilities mirror the host's port above a passthrough
+//!   device ([`Function::host_port_link`]); Link Status shows the trained
+//!   link of both ends.
 
 pub mod bridge;
 pub mod builder;
@@ -80,6 +105,9 @@ pub mod models;
 pub mod platform;
 pub mod regs;
 mod routing;
+pub mod signal;
+pub mod slot;
+pub mod spec;
 
 pub use bridge::{BridgeState, BridgeWindows, BusNumbers, Window};
 pub use builder::{BuildError, PlatformBuilder};
@@ -88,4 +116,10 @@ pub use ecam::{EcamAddress, EcamWindow};
 pub use events::{Event, EventQueue};
 pub use function::{Function, FunctionId, Link, LinkSpeed, Notify, Recorder};
 pub use intx::{IntxPin, IntxRoute, PirqLink, PirqRoute};
+pub use models::hotplug::{CommandCompleted, Indicator, SlotOptions, SlotState};
 pub use platform::{Bdf, BusId, BusKind, Devfn, Platform};
+pub use signal::{
+    Delivery, ErrorClass, ErrorOutcome, ErrorSeverity, ErrorSignal, PcieError, PmeOutcome,
+    PmeSignal, SignalError,
+};
+pub use slot::{HotAddError, HotplugError, RemovedFunction};

@@ -7,11 +7,12 @@
 use crate::bridge::{BridgeState, touches_routing};
 use crate::ecam::EcamWindow;
 use crate::events::{Event, EventQueue};
-use crate::function::{Effects, Function, FunctionId, Notify};
-use crate::intx::{IntxRoute, PirqLink, PirqRoute, pirq_route};
+use crate::function::{Effects, Function, FunctionId, Link, Notify};
+use crate::intx::{IntxPin, IntxRoute, PirqLink, PirqRoute, ich9_pirq_link, pirq_route, swizzle};
 use crate::regs::*;
 use crate::routing::{BusSet, NONE, Route};
 use std::fmt;
+use vpcie_config::regs::PCI_INTERRUPT_PIN;
 
 /// A bus segment of the platform's physical tree (not a bus number: those
 /// are whatever the guest programs). The root bus is `BusId(0)`.
@@ -105,6 +106,36 @@ pub(crate) struct Placed {
     pub(crate) bridge: Option<(BusId, BridgeState)>,
     pub(crate) intx: Option<IntxRoute>,
     pub(crate) intx_asserted: bool,
+    /// Hot-removed: the id answers nothing and is in no bus.
+    pub(crate) vacant: bool,
+    /// A port whose link is down with a card below: it forwards nothing
+    /// (PCIe r6.x §2.9.1: requests for a Downstream Port in DL_Down
+    /// complete as Unsupported Request — all-ones to software).
+    pub(crate) blocked: bool,
+    /// A downstream port: the link it trained (`None`: down).
+    pub(crate) link: Option<Link>,
+}
+
+impl Placed {
+    /// A function as placed by the builder or a hot-add.
+    pub(crate) fn new(
+        func: Box<dyn Function>,
+        bus: BusId,
+        devfn: Devfn,
+        bridge: Option<(BusId, BridgeState)>,
+    ) -> Self {
+        Placed {
+            func,
+            bus,
+            devfn,
+            bridge,
+            intx: None,
+            intx_asserted: false,
+            vacant: false,
+            blocked: false,
+            link: None,
+        }
+    }
 }
 
 /// One bus segment.
@@ -138,6 +169,45 @@ pub struct Platform {
     pub(crate) pirq_rout: [u8; ICH9_LPC_NB_PIRQS],
     pub(crate) pirq_asserted: [u16; ICH9_LPC_NB_PIRQS],
     pub(crate) acpi_pm: (Option<u16>, Option<u8>),
+}
+
+/// The INTx route of function `i`: its pin, swizzled up to bus 0, then
+/// the ICH9 table (none without the chipset).
+pub(crate) fn resolve_intx(
+    functions: &mut [Placed],
+    buses: &[Bus],
+    chipset: bool,
+    i: usize,
+) -> Option<IntxRoute> {
+    if !chipset {
+        return None;
+    }
+    let pin = functions[i].func.config_read(PCI_INTERRUPT_PIN, 1) as u8;
+    if !(1..=4).contains(&pin) {
+        return None;
+    }
+    let pin = IntxPin(pin - 1);
+    let mut cur = pin;
+    let mut devfn = functions[i].devfn;
+    let mut bus = functions[i].bus;
+    // Up the tree: one step per bridge, the tree is acyclic.
+    let mut steps = 0;
+    while let Some(parent) = buses[usize::from(bus.0)].parent {
+        cur = swizzle(devfn.device(), cur);
+        let p = &functions[usize::from(parent.0)];
+        devfn = p.devfn;
+        bus = p.bus;
+        steps += 1;
+        if steps > functions.len() {
+            return None;
+        }
+    }
+    Some(IntxRoute {
+        pin,
+        root_slot: devfn.device(),
+        root_pin: cur,
+        link: ich9_pirq_link(devfn.device(), cur),
+    })
 }
 
 /// All-ones for an access of `size` bytes (what a master abort reads).
@@ -343,9 +413,13 @@ impl Platform {
         self.functions.len()
     }
 
-    /// Every function, in placement order.
+    /// Every function, in placement order (hot-removed ones left out).
     pub fn function_ids(&self) -> impl Iterator<Item = FunctionId> + '_ {
-        (0..self.functions.len()).map(|i| FunctionId(i as u16))
+        self.functions
+            .iter()
+            .enumerate()
+            .filter(|(_, p)| !p.vacant)
+            .map(|(i, _)| FunctionId(i as u16))
     }
 
     /// The function a Type 0 access to `bus`/`devfn` reaches now.
@@ -365,7 +439,8 @@ impl Platform {
         })
     }
 
-    /// The physical place of `id`: the devfns from the root, e.g. `00:1c.0/00.0`.
+    /// The physical place of `id`: the devfns from the root, e.g. `00:1c.0/00.0`
+    /// (a hot-removed function keeps the place it had).
     pub fn path(&self, id: FunctionId) -> String {
         let mut parts = Vec::new();
         let mut cur = Some(id);
@@ -388,6 +463,7 @@ impl Platform {
     pub fn placement(&self, id: FunctionId) -> Option<(BusId, Devfn)> {
         self.functions
             .get(usize::from(id.0))
+            .filter(|p| !p.vacant)
             .map(|p| (p.bus, p.devfn))
     }
 
@@ -411,9 +487,14 @@ impl Platform {
         self.functions.get(usize::from(id.0))?.bridge.map(|b| b.1)
     }
 
-    /// Function `id` itself (e.g. for a front end's MMIO to its BARs).
+    /// Function `id` itself (e.g. for a front end's MMIO to its BARs);
+    /// `None` once hot-removed.
     pub fn function_mut(&mut self, id: FunctionId) -> Option<&mut dyn Function> {
-        Some(self.functions.get_mut(usize::from(id.0))?.func.as_mut())
+        let p = self.functions.get_mut(usize::from(id.0))?;
+        if p.vacant {
+            return None;
+        }
+        Some(p.func.as_mut())
     }
 
     /// Function `id` as its concrete type `T`, if it is one and offers
@@ -502,10 +583,13 @@ impl Platform {
     // -----------------------------------------------------------------
 
     /// System reset: every function back to its reset state, routing and
-    /// the ECAM window with them.
+    /// the ECAM window with them; slots come back powered when occupied.
     pub fn reset(&mut self) {
         for i in 0..self.functions.len() {
             self.reset_function(i);
+        }
+        for i in 0..self.functions.len() {
+            self.sync_port_link(i, false);
         }
         for i in 0..self.functions.len() {
             if let Some((bus, old)) = self.functions[i].bridge {
@@ -527,9 +611,11 @@ impl Platform {
         }
     }
 
-    /// Resets everything below bus segment `bus` (Secondary Bus Reset).
-    fn reset_below(&mut self, bus: BusId) {
+    /// Resets everything below bus segment `bus` (Secondary Bus Reset, or
+    /// the link above going down).
+    pub(crate) fn reset_below(&mut self, bus: BusId) {
         let mut stack = vec![bus];
+        let mut ports = Vec::new();
         // Each segment has one parent bridge: visited once, so this ends.
         while let Some(b) = stack.pop() {
             let members = self.buses[usize::from(b.0)].members.clone();
@@ -541,8 +627,13 @@ impl Platform {
                     self.functions[i].bridge = Some((secondary, new));
                     self.bridge_events(id, old, new);
                     stack.push(secondary);
+                    ports.push(i);
                 }
             }
+        }
+        // Ports below came out of reset with their slots as occupancy says.
+        for i in ports {
+            self.sync_port_link(i, false);
         }
     }
 
@@ -613,7 +704,7 @@ impl Platform {
                     continue;
                 }
                 arriving = arriving.minus(claimed);
-                if state.in_reset() {
+                if state.in_reset() || self.functions[usize::from(id.0)].blocked {
                     continue;
                 }
                 if claimed.contains(n.secondary) {
@@ -641,7 +732,7 @@ impl Platform {
     // -----------------------------------------------------------------
 
     /// Applies what function `i` asked for during its last call.
-    fn apply_effects(&mut self, i: usize) {
+    pub(crate) fn apply_effects(&mut self, i: usize) {
         let effects = std::mem::take(&mut self.effects);
         if let Some(window) = effects.ecam {
             if window != self.ecam {
@@ -657,6 +748,17 @@ impl Platform {
         }
         if effects.acpi_pm {
             self.refresh_acpi_pm(i, true);
+        }
+        if let Some(level) = effects.intx {
+            self.set_intx(FunctionId(i as u16), level);
+        }
+        // Guest writes only: the link calls below raise slot events, whose
+        // INTx effect they apply themselves, never these two again.
+        if effects.link {
+            self.sync_port_link(i, true);
+        }
+        if effects.retrain {
+            self.retrain_link(i);
         }
     }
 

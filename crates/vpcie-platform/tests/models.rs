@@ -219,9 +219,32 @@ fn root_port_pcie(b: u16) -> Vec<Row> {
             0,
             "LnkSta: empty slot, link down, SCC",
         ),
-        (b + 0x14, 4, 1 << 19, 0, 0, "SltCap: slot 1, no hot-plug"),
-        (b + 0x18, 2, 0, 0x1008, 0, "SltCtl"),
-        (b + 0x1a, 2, 0, 0, 0x0108, "SltSta: empty"),
+        (
+            b + 0x14,
+            4,
+            1 << 19 | 0x7b,
+            0,
+            0,
+            "SltCap: slot 1, ABP PCP AIP PIP HPS HPC (QEMU without EIP)",
+        ),
+        // Slot Status before Slot Control: every Slot Control write is a
+        // command that sets Command Completed.
+        (
+            b + 0x1a,
+            2,
+            0,
+            0,
+            0x0119,
+            "SltSta: empty; ABP PDC CC DLLSC RW1C",
+        ),
+        (
+            b + 0x18,
+            2,
+            0x07c0,
+            0x17f9,
+            0,
+            "SltCtl: empty slot powered off, indicators off (QEMU)",
+        ),
         (b + 0x1c, 2, 0, 0x000f, 0, "RootCtl (PCIe §7.5.3.12)"),
         (b + 0x1e, 2, 0, 0, 0, "RootCap"),
         (b + 0x20, 4, 0, 0, 0x0001_0000, "RootSta PME Status"),
@@ -340,6 +363,7 @@ fn switch_ports_and_pci_bridge_registers() {
         port_number: 3,
         slot_number: 7,
         link,
+        ..Default::default()
     };
     let mut down = alone(port::switch_downstream(opts), true);
     let mut rows: Vec<Row> = vec![
@@ -355,9 +379,9 @@ fn switch_ports_and_pci_bridge_registers() {
             "LnkCap port 3 DLLLARC x1 2.5 GT/s",
         ),
         (0xa2, 2, 0x1001, 0, 0, "LnkSta: empty"),
-        (0xa4, 4, 7 << 19, 0, 0, "SltCap slot 7"),
-        (0xa8, 2, 0, 0x1008, 0, "SltCtl"),
-        (0xaa, 2, 0, 0, 0x0108, "SltSta"),
+        (0xa4, 4, 7 << 19 | 0x7b, 0, 0, "SltCap slot 7, hot-plug"),
+        (0xaa, 2, 0, 0, 0x0119, "SltSta"),
+        (0xa8, 2, 0x07c0, 0x17f9, 0, "SltCtl: empty, off"),
         (0xac, 2, 0, 0, 0, "no Root Control on a downstream port"),
     ];
     rows.extend_from_slice(PORT_HEADER);

@@ -5,7 +5,7 @@
 //! (MSI), §7.5.2 (PM), §7.8.4 (AER); "PM 1.2" = PCI Bus Power Management
 //! 1.2; "QEMU" = the model named in the table.
 
-use super::HOOK_PMCSR;
+use super::{HOOK_AER_ROOT, HOOK_IRQ, HOOK_LINK, HOOK_PMCSR, HOOK_ROOT, HOOK_SLOT};
 use vpcie_config::regs::*;
 use vpcie_config::{ConfigSpace, Reg, RegTable};
 
@@ -29,8 +29,9 @@ pub const PCI_EXP_DEVSTA_W1C: u32 = 0x000f;
 /// Link Control bits every link end implements: ASPM Control (1:0), Common
 /// Clock Configuration (6), Extended Synch (7).
 pub const PCI_EXP_LNKCTL_WRITABLE: u32 = 0x00c3;
-/// Link Control of a downstream port adds Link Disable (4); Retrain Link
-/// reads 0 (training is instantaneous here).
+/// Link Control of a downstream port adds Link Disable (4), which takes the
+/// link down; Retrain Link (5) reads 0 and asks the device below to retrain
+/// (hook `link`; training is instantaneous here).
 pub const PCI_EXP_LNKCTL_DOWNSTREAM_WRITABLE: u32 = 0x00d3;
 /// Link Capabilities: Data Link Layer Link Active Reporting Capable (bit 20),
 /// required of downstream ports that report DL_Active (PCIe §7.5.3.6).
@@ -40,8 +41,8 @@ pub const PCI_EXP_LNKCAP_DLLLARC: u32 = 0x0010_0000;
 pub const PCI_EXP_LNKSTA_SLC: u32 = 0x1000;
 /// Link Status: Data Link Layer Link Active.
 pub const PCI_EXP_LNKSTA_DLLLA: u32 = 0x2000;
-/// Slot Control bits we implement: Presence Detect Changed Enable (3) and
-/// Data Link Layer State Changed Enable (12); no hot-plug controller.
+/// Slot Control bits of a slot without hot-plug: Presence Detect Changed
+/// Enable (3) and Data Link Layer State Changed Enable (12).
 pub const PCI_EXP_SLTCTL_WRITABLE: u32 = 0x1008;
 /// Slot Status RW1C bits: Presence Detect Changed (3), DLL State Changed (8).
 pub const PCI_EXP_SLTSTA_W1C: u32 = 0x0108;
@@ -77,19 +78,33 @@ pub const PCIE_CAP_COMMON: RegTable = &[
 ];
 
 /// What a downstream port (Root Port, switch downstream port) adds: Link
-/// Disable, and a slot.
+/// Disable and Retrain Link (hook `link`), and a slot that reports presence
+/// and link changes. A hot-plug slot replaces the slot rows with
+/// `hotplug::PCIE_SLOT_HOTPLUG`.
 pub const PCIE_CAP_DOWNSTREAM: RegTable = &[
-    Reg::emulated(0x10, 2, "Link Control").writable(PCI_EXP_LNKCTL_DOWNSTREAM_WRITABLE),
+    Reg::emulated(0x10, 2, "Link Control")
+        .writable(PCI_EXP_LNKCTL_DOWNSTREAM_WRITABLE)
+        .hook(HOOK_LINK), // PCIe §7.5.3.7
     Reg::emulated(0x14, 4, "Slot Capabilities"), // PCIe §7.5.3.9: slot number set per port
-    Reg::emulated(0x18, 2, "Slot Control").writable(PCI_EXP_SLTCTL_WRITABLE), // §7.5.3.10
-    Reg::emulated(0x1a, 2, "Slot Status").w1c(PCI_EXP_SLTSTA_W1C), // §7.5.3.11
+    Reg::emulated(0x18, 2, "Slot Control")
+        .writable(PCI_EXP_SLTCTL_WRITABLE)
+        .hook(HOOK_SLOT), // §7.5.3.10
+    Reg::emulated(0x1a, 2, "Slot Status")
+        .w1c(PCI_EXP_SLTSTA_W1C)
+        .hook(HOOK_SLOT), // §7.5.3.11
 ];
 
-/// What a Root Port adds: Root Control, Capabilities and Status.
+/// What a Root Port adds: Root Control, Capabilities and Status; hook
+/// `root` takes the next PME requester when PME Status is cleared and
+/// recomputes the PME interrupt.
 pub const PCIE_CAP_ROOT: RegTable = &[
-    Reg::emulated(0x1c, 2, "Root Control").writable(PCI_EXP_RTCTL_WRITABLE), // PCIe §7.5.3.12
-    Reg::emulated(0x1e, 2, "Root Capabilities"),                             // no CRS SV
-    Reg::emulated(0x20, 4, "Root Status").w1c(PCI_EXP_RTSTA_W1C),            // §7.5.3.14
+    Reg::emulated(0x1c, 2, "Root Control")
+        .writable(PCI_EXP_RTCTL_WRITABLE)
+        .hook(HOOK_ROOT), // PCIe §7.5.3.12
+    Reg::emulated(0x1e, 2, "Root Capabilities"), // no CRS SV
+    Reg::emulated(0x20, 4, "Root Status")
+        .w1c(PCI_EXP_RTSTA_W1C)
+        .hook(HOOK_ROOT), // §7.5.3.14: PME Pending, Requester ID RO
 ];
 
 // ---------------------------------------------------------------------------
@@ -104,7 +119,9 @@ pub const PCI_MSI_FLAGS_WRITABLE: u32 = 0x0071;
 /// (real ICH8M/ICH9 dump: cap at 0x80, control 0000).
 pub const MSI_32: RegTable = &[
     Reg::emulated(0x00, 2, "MSI Capability Header"),
-    Reg::emulated(0x02, 2, "MSI Message Control").writable(PCI_MSI_FLAGS_WRITABLE),
+    Reg::emulated(0x02, 2, "MSI Message Control")
+        .writable(PCI_MSI_FLAGS_WRITABLE)
+        .hook(HOOK_IRQ), // a port's interrupt moves between INTx and MSI
     Reg::emulated(0x04, 4, "MSI Message Address").writable(0xffff_fffc),
     Reg::emulated(0x08, 2, "MSI Message Data").writable(0xffff),
 ];
@@ -115,7 +132,8 @@ pub const MSI_64: RegTable = &[
     Reg::emulated(0x00, 2, "MSI Capability Header"),
     Reg::emulated(0x02, 2, "MSI Message Control")
         .writable(PCI_MSI_FLAGS_WRITABLE)
-        .value(PCI_MSI_FLAGS_64BIT as u32),
+        .value(PCI_MSI_FLAGS_64BIT as u32)
+        .hook(HOOK_IRQ),
     Reg::emulated(0x04, 4, "MSI Message Address").writable(0xffff_fffc),
     Reg::emulated(0x08, 4, "MSI Message Upper Address").writable(u32::MAX),
     Reg::emulated(0x0c, 2, "MSI Message Data").writable(0xffff),
@@ -141,6 +159,23 @@ pub const PM: RegTable = &[
     Reg::emulated(0x02, 2, "Power Management Capabilities").value(PCI_PM_PMC_V3),
     Reg::emulated(0x04, 2, "Power Management Control/Status")
         .writable(PCI_PM_CTRL_STATE_MASK as u32)
+        .value(PCI_PM_CTRL_RESET)
+        .hook(HOOK_PMCSR),
+    Reg::emulated(0x06, 2, "PMCSR Bridge Extensions / Data"),
+];
+
+/// PMC of a function that signals PME: version 3, PME from D0 and D3hot.
+pub const PCI_PM_PMC_V3_PME: u32 = PCI_PM_PMC_V3 | crate::spec::PCI_PM_CAP_PME_D0_D3HOT as u32;
+
+/// Power Management capability of a function that signals PME (an
+/// endpoint with `pme`): PME_En is the guest's, PME_Status RW1C (PCI PM
+/// 1.2 §3.2.4).
+pub const PM_PME: RegTable = &[
+    Reg::emulated(0x00, 2, "PM Capability Header"),
+    Reg::emulated(0x02, 2, "Power Management Capabilities").value(PCI_PM_PMC_V3_PME),
+    Reg::emulated(0x04, 2, "Power Management Control/Status")
+        .writable((PCI_PM_CTRL_STATE_MASK | PCI_PM_CTRL_PME_ENABLE) as u32)
+        .w1c(PCI_PM_CTRL_PME_STATUS as u32)
         .value(PCI_PM_CTRL_RESET)
         .hook(HOOK_PMCSR),
     Reg::emulated(0x06, 2, "PMCSR Bridge Extensions / Data"),
@@ -209,10 +244,15 @@ pub const AER: RegTable = &[
     Reg::emulated(0x28, 4, "Header Log 3"),
 ];
 
-/// What a Root Port's AER adds.
+/// What a Root Port's AER adds (hook `aer_root` recomputes the error
+/// interrupt after the guest enables or clears).
 pub const AER_ROOT: RegTable = &[
-    Reg::emulated(0x2c, 4, "Root Error Command").writable(AER_ROOT_CMD_WRITABLE),
-    Reg::emulated(0x30, 4, "Root Error Status").w1c(AER_ROOT_STATUS_W1C),
+    Reg::emulated(0x2c, 4, "Root Error Command")
+        .writable(AER_ROOT_CMD_WRITABLE)
+        .hook(HOOK_AER_ROOT), // §6.2.4.1.2: enabling a logged class interrupts
+    Reg::emulated(0x30, 4, "Root Error Status")
+        .w1c(AER_ROOT_STATUS_W1C)
+        .hook(HOOK_AER_ROOT),
     Reg::emulated(0x34, 4, "Error Source Identification"),
 ];
 

@@ -33,6 +33,8 @@ pub struct EndpointOptions {
     pub pcie: bool,
     /// Link the endpoint's port trains (PCI Express only).
     pub link: Link,
+    /// Signals PME (PME_Support D0 and D3hot, PME_En writable).
+    pub pme: bool,
     /// A name for dumps.
     pub name: String,
 }
@@ -52,6 +54,7 @@ impl Default for EndpointOptions {
                 speed: LinkSpeed::GT2_5,
                 width: 1,
             },
+            pme: false,
             name: "test endpoint".to_string(),
         }
     }
@@ -83,14 +86,18 @@ pub fn endpoint(opts: &EndpointOptions) -> Result<Model, BarError> {
     const MSI: u16 = 0x50;
     const PCIE: u16 = 0x70;
     let mut layout = Layout::new(&mut cfg);
+    let pm = if opts.pme { PM_PME } else { PM };
     layout
-        .cap(PM_AT, PCI_CAP_ID_PM, PM)
+        .cap(PM_AT, PCI_CAP_ID_PM, pm)
         .cap(MSI, PCI_CAP_ID_MSI, MSI_64);
     if opts.pcie {
         layout.cap(PCIE, PCI_CAP_ID_EXP, PCIE_CAP_COMMON);
         set_pcie(&mut cfg, PCIE, PCI_EXP_TYPE_ENDPOINT, false, opts.link, 0);
     }
     let mut model = Model::new(cfg, opts.name.clone(), Role::Other);
+    if opts.pme {
+        model.pme = Some(PM_AT);
+    }
     if opts.pcie {
         model.link.pcie = Some(PCIE);
         model.link.upstream_cap = Some(opts.link);

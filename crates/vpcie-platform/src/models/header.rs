@@ -90,13 +90,16 @@ pub const BRIDGE_CONTROL_PCIE: u32 = (PCI_BRIDGE_CTL_PARITY
 pub const BRIDGE_CONTROL_PCI: u32 =
     BRIDGE_CONTROL_PCIE | PCI_BRIDGE_CTL_MASTER_ABORT as u32 | 0x0a00;
 
-/// Type 1 header of a PCI Express Root Port or switch port.
+/// Type 1 header of a PCI Express Root Port or switch port. Command carries
+/// hook `irq`: Bus Master Enable and INTx Disable gate a port's interrupt.
 pub const TYPE1_PCIE_PORT: RegTable = &[
     //        offset size name                           source
     Reg::emulated(0x00, 2, "Vendor ID"),
     Reg::emulated(0x02, 2, "Device ID"),
-    Reg::emulated(0x04, 2, "Command").writable(COMMAND_PCIE), // PCIe §7.5.1.1.3
-    Reg::emulated(0x06, 2, "Status").w1c(STATUS_W1C),         // PCIe §7.5.1.1.4
+    Reg::emulated(0x04, 2, "Command")
+        .writable(COMMAND_PCIE)
+        .hook(super::HOOK_IRQ), // PCIe §7.5.1.1.3
+    Reg::emulated(0x06, 2, "Status").w1c(STATUS_W1C), // PCIe §7.5.1.1.4
     Reg::emulated(0x08, 4, "Revision ID / Class Code"),
     Reg::emulated(0x0c, 1, "Cache Line Size").writable(0xff),
     Reg::emulated(0x0d, 1, "Primary Latency Timer"), // PCIe: RO 0

@@ -12,15 +12,22 @@
 //!
 //! PCI Express requires the PM capability of every function (PCIe r6.x
 //! §7.5.2); QEMU's ports lack it, ours have it.
+//!
+//! Root Ports and switch downstream ports have a slot: native hot-plug by
+//! default ([`SlotOptions::NATIVE`], see [`super::hotplug`]), interrupts
+//! by MSI or INTx ([`super::interrupt`]); Root Ports also log the error and
+//! PME messages their hierarchy sends ([`crate::signal`]).
 
 use super::caps::*;
 use super::header::{TYPE1_PCIE_PORT, TYPE1_PCIE_TO_PCI};
+use super::hotplug::{PCIE_SLOT_HOTPLUG, SlotOptions};
+use super::interrupt::PortState;
 use super::{Model, Role, set_identity, set_pcie};
 use crate::function::{Link, LinkSpeed};
 use crate::platform::Devfn;
 use crate::regs::*;
 use vpcie_config::regs::*;
-use vpcie_config::{ConfigSize, ConfigSpace};
+use vpcie_config::{BitPolicy, ConfigSize, ConfigSpace};
 
 /// What varies between ports of one kind.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -31,6 +38,12 @@ pub struct PortOptions {
     pub slot_number: u16,
     /// The widest, fastest link the port trains.
     pub link: Link,
+    /// The slot of a Root Port or downstream port: hot-plug and what it
+    /// offers ([`SlotOptions::NONE`]: no hot-plug).
+    pub slot: SlotOptions,
+    /// With a passed-through device below, Link Capabilities show the
+    /// host's port above it (Max Link Speed and Width) instead of `link`.
+    pub mirror_link: bool,
 }
 
 impl Default for PortOptions {
@@ -42,6 +55,8 @@ impl Default for PortOptions {
                 speed: LinkSpeed::GT2_5,
                 width: 1,
             },
+            slot: SlotOptions::NATIVE,
+            mirror_link: true,
         }
     }
 }
@@ -107,12 +122,15 @@ pub fn root_port(devfn: Devfn, opts: PortOptions) -> Model {
         opts.link,
         opts.port_number,
     );
-    set_slot(&mut cfg, PCIE, opts.slot_number);
+    set_slot(&mut cfg, PCIE, &opts);
     set_ssvid(&mut cfg, SSVID_AT);
     let mut model = Model::new(cfg, name, Role::Other);
     model.link.pcie = Some(PCIE);
     model.link.downstream_cap = Some(opts.link);
     model.sticky = sticky(AER_AT, &[AER_STICKY, AER_ROOT_STICKY]);
+    model.aer = Some(AER_AT);
+    model.port = Some(port_state(PCIE, MSI, AER_AT, true, &opts));
+    model.init_slot_power();
     model.fixup();
     model.cfg.mark_reset_state();
     model
@@ -127,6 +145,8 @@ pub fn switch_upstream(link: Link) -> Model {
             link,
             port_number: 0,
             slot_number: 0,
+            slot: SlotOptions::NONE,
+            mirror_link: false,
         },
     )
 }
@@ -186,16 +206,19 @@ fn switch_port(port_type: u8, opts: PortOptions) -> Model {
         opts.port_number,
     );
     if downstream {
-        set_slot(&mut cfg, PCIE, opts.slot_number);
+        set_slot(&mut cfg, PCIE, &opts);
     }
     set_ssvid(&mut cfg, SSVID_AT);
     let mut model = Model::new(cfg, name, Role::Other);
     model.link.pcie = Some(PCIE);
     if downstream {
         model.link.downstream_cap = Some(opts.link);
+        model.port = Some(port_state(PCIE, MSI, AER_AT, false, &opts));
+        model.init_slot_power();
     } else {
         model.link.upstream_cap = Some(opts.link);
     }
+    model.aer = Some(AER_AT);
     model.sticky = sticky(AER_AT, &[AER_STICKY]);
     model.fixup();
     model.cfg.mark_reset_state();
@@ -232,16 +255,44 @@ pub fn pcie_to_pci_bridge(link: Link) -> Model {
     let mut model = Model::new(cfg, "PCIe-to-PCI bridge", Role::Other);
     model.link.pcie = Some(PCIE);
     model.link.upstream_cap = Some(link);
+    model.aer = Some(AER_AT);
     model.sticky = sticky(AER_AT, &[AER_STICKY]);
     model.fixup();
     model.cfg.mark_reset_state();
     model
 }
 
-/// Slot Capabilities: Physical Slot Number (bits 31:19); no hot-plug
-/// controller, indicators or power controller (hot-plug: a later issue).
-fn set_slot(cfg: &mut ConfigSpace, pcie: u16, slot_number: u16) {
-    cfg.set_u32(pcie + PCI_EXP_SLTCAP, u32::from(slot_number & 0x1fff) << 19);
+/// Slot Capabilities from the port's options (Physical Slot Number in bits
+/// 31:19, the hot-plug features); a hot-plug slot gets the hot-plug slot
+/// table, with the Slot Control bits its capabilities lack made read-only.
+fn set_slot(cfg: &mut ConfigSpace, pcie: u16, opts: &PortOptions) {
+    let cap = opts.slot.capabilities(opts.slot_number);
+    if opts.slot.hotplug {
+        cfg.apply(pcie, PCIE_SLOT_HOTPLUG).expect("static table");
+        cfg.set_policy(
+            pcie + PCI_EXP_SLTCTL,
+            2,
+            BitPolicy {
+                writable: u32::from(SlotOptions::control_writable(cap)),
+                ..BitPolicy::READ_ONLY
+            },
+        );
+    }
+    cfg.set_u32(pcie + PCI_EXP_SLTCAP, cap);
+}
+
+/// The state a downstream port keeps beside its image.
+fn port_state(pcie: u16, msi: u16, aer: u16, root: bool, opts: &PortOptions) -> Box<PortState> {
+    let mut p = PortState::new(pcie, Some(msi), Some(aer), root, true);
+    p.mirror_link = opts.mirror_link;
+    if opts.slot.hotplug {
+        p.slot = Some(super::hotplug::Slot {
+            options: opts.slot,
+            powered: true,
+            command_pending: false,
+        });
+    }
+    Box::new(p)
 }
 
 /// Bridge subsystem IDs: QEMU's default subsystem (as the MCH and LPC).

@@ -1,0 +1,5 @@
+//! Fuzz target `ioreq`: see `vpcie_security::fuzz::ioreq` for the input format
+//! and what is checked.
+#![no_main]
+
+libfuzzer_sys::fuzz_target!(|data: &[u8]| vpcie_security::fuzz::ioreq(data));
