@@ -9,7 +9,7 @@
 //! | `emulated`  | the guest reads the bit from the virtual image; clear: from the device behind |
 //! | `writable`  | a guest write changes the bit in the image                   |
 //! | `w1c`       | a guest write of 1 clears the bit in the image (RW1C)       |
-//! | `to_device` | a guest write of the bit is written through to the device behind |
+//! | `to_device` | a guest write of the bit is written through to the device behind (an emulated bit only when the write changed it) |
 //!
 //! plus an optional reset value and an optional hook. Tables are compiled
 //! into flat per-dword masks by [`ConfigSpace::apply`](crate::ConfigSpace::apply),

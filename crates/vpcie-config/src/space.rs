@@ -12,6 +12,9 @@
 //! - bytes beyond the configuration size read as 0xff and writes to them are
 //!   dropped.
 //!
+//! A `to_device` bit is passed on when it is sourced from the device, or,
+//! when emulated, only if the write changed the guest's view of it.
+//!
 //! The device behind only ever sees naturally aligned accesses of 1, 2 or 4
 //! bytes inside the configuration space, and only for bits the policy sources
 //! from it (reads) or writes through to it (writes).
@@ -345,7 +348,11 @@ impl ConfigSpace {
     ) {
         let d = self.dwords[index];
         let shift = (off & 3) * 8;
-        let to_device = d.to_device & (lane_mask(len) << shift);
+        // An emulated bit reaches the device only when the guest's view of
+        // it changed: rewriting what the guest already had would be a blind
+        // read-modify-write of host state (the XSA-128 pattern).
+        let changed_or_device = !d.emulated | (d.value ^ old);
+        let to_device = d.to_device & (lane_mask(len) << shift) & changed_or_device;
         if to_device != 0 {
             self.write_through(index, to_device, value << shift, h);
         }

@@ -78,12 +78,14 @@ impl Model {
             }
             let b = (value >> (8 * i)) as u8;
             let wm = self.writable[at];
-            let mut img = (self.image[at] & !wm) | (b & wm);
+            let before = self.image[at];
+            let mut img = (before & !wm) | (b & wm);
             img &= !(b & self.w1c[at]);
             self.image[at] = img;
-            // Through to the device: only the to_device bits, with the
+            // Through to the device: only the to_device bits that are the
+            // device's own or whose emulated value changed, with the
             // device's own RW1C behaviour for those bits.
-            let td = self.to_device[at];
+            let td = self.to_device[at] & (!self.emulated[at] | (before ^ img));
             let w1c = self.w1c[at];
             let old = self.device[at];
             let plain = td & !w1c;

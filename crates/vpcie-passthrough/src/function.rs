@@ -552,7 +552,14 @@ pub struct PassthroughFunction<H: HostDevice> {
     link: Option<LinkState>,
     placement: Placement,
     options: PassthroughOptions,
+    /// When a guest Retrain Link last reached the host.
+    last_retrain: Option<std::time::Instant>,
 }
+
+/// The shortest time between two host link retrains a guest can cause: a
+/// guest writing Retrain Link in a loop must not flap the physical link
+/// (the XSA-120 class: the guest driving host link and error machinery).
+pub const LINK_RETRAIN_INTERVAL: std::time::Duration = std::time::Duration::from_secs(1);
 
 impl<H: HostDevice> std::fmt::Debug for PassthroughFunction<H> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -688,6 +695,7 @@ impl<H: HostDevice> PassthroughFunction<H> {
             link,
             placement: options.placement,
             options,
+            last_retrain: None,
         };
         for w in warnings {
             f.ctx.warn(w);
@@ -842,12 +850,25 @@ impl<H: HostDevice> PassthroughFunction<H> {
     }
 
     /// The guest wrote Retrain Link in the emulated port above: passed to
-    /// the host when [`PassthroughOptions::forward_link_retrain`] allows
-    /// (a host error becomes a warning). Returns whether the host retrained.
+    /// the host when [`PassthroughOptions::forward_link_retrain`] allows,
+    /// only while the host link runs below what its port supports (the
+    /// slow-link-after-reset case a retrain is for), and at most once per
+    /// [`LINK_RETRAIN_INTERVAL`]. A host error becomes a warning. Returns
+    /// whether the host retrained.
     pub fn guest_link_retrain(&mut self) -> bool {
         if !self.options.forward_link_retrain || self.placement == Placement::RcIntegrated {
             return false;
         }
+        let slow = self
+            .link
+            .is_some_and(|l| l.speed < l.max_speed || l.width < l.max_width);
+        let recent = self
+            .last_retrain
+            .is_some_and(|t| t.elapsed() < LINK_RETRAIN_INTERVAL);
+        if !slow || recent {
+            return false;
+        }
+        self.last_retrain = Some(std::time::Instant::now());
         match self.request_link_retrain() {
             Ok(_) => true,
             Err(e) => {

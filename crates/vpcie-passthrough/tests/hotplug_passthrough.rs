@@ -59,7 +59,29 @@ at = "1c.1"
 "#;
 
 fn gpu_card(options: PassthroughOptions) -> Vec<(u8, Box<dyn Function>)> {
-    let m = machine("m01_");
+    gpu_card_of(machine("m01_"), options)
+}
+
+/// m01 with the GPU's link trained down to 2.5 GT/s (x8): the state after a
+/// reset that a guest's Retrain Link is for.
+fn slow_m01() -> vpcie_passthrough::host::dump::DumpMachine {
+    let text = std::fs::read_to_string(vpcie_testkit::fixture("m01_")).unwrap();
+    // 00:01.0's Link Status (PCIe capability at 0x40, LNKSTA at 0x52):
+    // Current Link Speed 4 (16 GT/s) -> 1 (2.5 GT/s).
+    let fast = "50: 40 00 84 f0 80 25 0c 00 00 00 48 01 08 00 00 00";
+    assert_eq!(text.matches(fast).count(), 1, "00:01.0's row 0x50");
+    let slow = text.replacen(
+        fast,
+        "50: 40 00 81 f0 80 25 0c 00 00 00 48 01 08 00 00 00",
+        1,
+    );
+    vpcie_passthrough::host::dump::DumpMachine::parse(&slow, None).unwrap()
+}
+
+fn gpu_card_of(
+    m: vpcie_passthrough::host::dump::DumpMachine,
+    options: PassthroughOptions,
+) -> Vec<(u8, Box<dyn Function>)> {
     let hosts = vec![
         RecordingHost::new(m.host("01:00.0".parse().unwrap()).unwrap()),
         RecordingHost::new(m.host("01:00.1".parse().unwrap()).unwrap()),
@@ -76,10 +98,11 @@ fn gpu_card(options: PassthroughOptions) -> Vec<(u8, Box<dyn Function>)> {
 /// The platform with the GPU card cold-plugged below 1c.0 (`mirror`: the
 /// port mirrors the host link) and 1c.1 empty.
 fn platform(mirror: bool, options: PassthroughOptions) -> Platform {
-    let mut card: Vec<Option<Box<dyn Function>>> = gpu_card(options)
-        .into_iter()
-        .map(|(_, f)| Some(f))
-        .collect();
+    platform_of(mirror, gpu_card(options))
+}
+
+fn platform_of(mirror: bool, card: Vec<(u8, Box<dyn Function>)>) -> Platform {
+    let mut card: Vec<Option<Box<dyn Function>>> = card.into_iter().map(|(_, f)| Some(f)).collect();
     let text = if mirror {
         PLATFORM.to_string()
     } else {
@@ -143,7 +166,26 @@ fn root_port_link_mirrors_the_hosts_port_above_the_gpu() {
 
 #[test]
 fn guest_retrain_link_reaches_the_host_when_allowed() {
+    // A link at full speed and width: nothing to gain, nothing forwarded.
     let mut p = platform(true, PassthroughOptions::default());
+    gpu(&mut p, 1).host_mut().clear_log();
+    let lnkctl = p.config_read(0, 0x1c, 0, RP_PCIE + PCI_EXP_LNKCTL, 2);
+    p.config_write(
+        0,
+        0x1c,
+        0,
+        RP_PCIE + PCI_EXP_LNKCTL,
+        2,
+        lnkctl | u32::from(PCI_EXP_LNKCTL_RL),
+    );
+    assert!(
+        gpu(&mut p, 1).host().log().is_empty(),
+        "full-speed link not retrained"
+    );
+
+    // A link trained down (2.5 GT/s of 16): the retrain reaches the host,
+    // once; a guest repeating it at once does not flap the host link.
+    let mut p = platform_of(true, gpu_card_of(slow_m01(), PassthroughOptions::default()));
     gpu(&mut p, 1).host_mut().clear_log();
     let lnkctl = p.config_read(0, 0x1c, 0, RP_PCIE + PCI_EXP_LNKCTL, 2);
     p.config_write(
@@ -161,6 +203,21 @@ fn guest_retrain_link_reaches_the_host_when_allowed() {
     );
     assert_eq!(gpu(&mut p, 1).host().log(), &[HostOp::RetrainLink]);
     assert_eq!(gpu(&mut p, 1).host().inner().retrains, 1);
+    for _ in 0..100 {
+        p.config_write(
+            0,
+            0x1c,
+            0,
+            RP_PCIE + PCI_EXP_LNKCTL,
+            2,
+            lnkctl | u32::from(PCI_EXP_LNKCTL_RL),
+        );
+    }
+    assert_eq!(
+        gpu(&mut p, 1).host().inner().retrains,
+        1,
+        "at most one per LINK_RETRAIN_INTERVAL"
+    );
     let rp = p
         .function_at(0, vpcie_platform::Devfn::new(0x1c, 0).unwrap())
         .unwrap();

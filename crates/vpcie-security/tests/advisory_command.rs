@@ -148,19 +148,13 @@ fn fixture_image_x710() -> Vec<u8> {
     .image()
 }
 
-/// Finding (hardening, ignored until decided): a guest write that changes
-/// none of the written-through bits still rewrites the host byte that holds
-/// them — read, merge, write back. XSA-128 (CVE-2015-4103) is this pattern:
-/// a write-back of a value read earlier loses whatever the host changed in
-/// between (here: Command's decode enables, which Xen's MSI-X code and
-/// pciback also touch). Proposed: `ConfigSpace::write_effects` skips
-/// `write_through` when no emulated `to_device` bit changed (bits that are
-/// not emulated, e.g. permissive read-through, are still written). The
-/// trade-off: a guest could no longer re-assert Bus Master after the host
-/// cleared it behind its back without toggling it (a host reset already
-/// resets the guest's view too, so this should not arise).
+/// A guest write that changes none of the written-through bits does not
+/// rewrite the host byte that holds them. XSA-128 (CVE-2015-4103) is the
+/// pattern guarded against: a write-back of a value read earlier loses
+/// whatever the host changed in between (here: Command's decode enables,
+/// which Xen's MSI-X code and pciback also touch). The engine passes an
+/// emulated `to_device` bit on only when the write changed it.
 #[test]
-#[ignore = "finding: unchanged guest writes read-modify-write the host Command byte (see the report)"]
 fn advisory_xsa128_unchanged_writes_do_not_rewrite_host_bytes() {
     let (mut f, _spec) = x710(PassthroughOptions::default());
     f.config_write(CMD, 2, u32::from(MEM | MASTER));
