@@ -123,22 +123,7 @@ fn benches(c: &mut Criterion) {
 
 /// Reads criterion's estimate (mean, ns) of one benchmark of this run.
 fn estimate(function: &str, parameter: &str) -> Option<f64> {
-    let dir = std::env::var_os("CRITERION_HOME")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../target/criterion")
-        });
-    let path = dir
-        .join("config")
-        .join(function)
-        .join(parameter)
-        .join("new/estimates.json");
-    let text = std::fs::read_to_string(path).ok()?;
-    // {"mean":{"confidence_interval":{...},"point_estimate":N,...
-    let at = text.find("\"mean\"")?;
-    let rest = &text[at..];
-    let p = rest.find("\"point_estimate\":")? + "\"point_estimate\":".len();
-    rest[p..].split([',', '}']).next()?.trim().parse().ok()
+    vpcie_testkit::criterion_estimate(&["config", function, parameter])
 }
 
 fn main() {

@@ -9,7 +9,6 @@
 
 use criterion::{BatchSize, Criterion};
 use std::hint::black_box;
-use std::path::PathBuf;
 use vpcie_firmware::FirmwareConfig;
 use vpcie_platform::{Platform, PlatformDescription};
 
@@ -63,20 +62,7 @@ fn benches(c: &mut Criterion) {
 
 /// Reads criterion's estimate (mean, ns) of one benchmark of this run.
 fn estimate(function: &str) -> Option<f64> {
-    let dir = std::env::var_os("CRITERION_HOME")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../target/criterion")
-        });
-    let path = dir
-        .join("firmware")
-        .join(function)
-        .join("new/estimates.json");
-    let text = std::fs::read_to_string(path).ok()?;
-    let at = text.find("\"mean\"")?;
-    let rest = &text[at..];
-    let p = rest.find("\"point_estimate\":")? + "\"point_estimate\":".len();
-    rest[p..].split([',', '}']).next()?.trim().parse().ok()
+    vpcie_testkit::criterion_estimate(&["firmware", function])
 }
 
 fn main() {

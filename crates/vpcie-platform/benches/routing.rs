@@ -6,7 +6,6 @@
 
 use criterion::{BenchmarkId, Criterion};
 use std::hint::black_box;
-use std::path::PathBuf;
 use vpcie_platform::enumerate::assign_bus_numbers;
 use vpcie_platform::{Devfn, Platform, PlatformDescription};
 
@@ -91,21 +90,7 @@ fn benches(c: &mut Criterion) {
 
 /// Reads criterion's estimate (mean, ns) of one benchmark of this run.
 fn estimate(function: &str, parameter: &str) -> Option<f64> {
-    let dir = std::env::var_os("CRITERION_HOME")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../target/criterion")
-        });
-    let path = dir
-        .join("routing")
-        .join(function)
-        .join(parameter)
-        .join("new/estimates.json");
-    let text = std::fs::read_to_string(path).ok()?;
-    let at = text.find("\"mean\"")?;
-    let rest = &text[at..];
-    let p = rest.find("\"point_estimate\":")? + "\"point_estimate\":".len();
-    rest[p..].split([',', '}']).next()?.trim().parse().ok()
+    vpcie_testkit::criterion_estimate(&["routing", function, parameter])
 }
 
 fn main() {

@@ -4,7 +4,9 @@
 //! - pciutils' `lspci` as an outside oracle, run on dumps we write: a test
 //!   fails loudly when lspci is missing, unless `VPCIE_SKIP_LSPCI=1`, when
 //!   it prints a visible SKIP line and the oracle part is not run;
-//! - temporary files removed on drop.
+//! - temporary files removed on drop;
+//! - criterion's estimates of the current run, for benchmarks that print
+//!   ratios measured in the same run.
 
 use std::collections::BTreeMap;
 use std::io::Write as _;
@@ -178,4 +180,25 @@ impl Drop for TempFile {
     fn drop(&mut self) {
         let _ = std::fs::remove_file(&self.0);
     }
+}
+
+/// Criterion's mean estimate (ns) of the benchmark `group/function[/parameter]`
+/// of the latest run, or `None` if it did not run (a filter, `--list`,
+/// `--test`). Criterion's folder is `$CRITERION_HOME` or `target/criterion`.
+pub fn criterion_estimate(id: &[&str]) -> Option<f64> {
+    let mut path = std::env::var_os("CRITERION_HOME")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            PathBuf::from(concat!(
+                env!("CARGO_MANIFEST_DIR"),
+                "/../../target/criterion"
+            ))
+        });
+    for part in id {
+        path.push(part);
+    }
+    path.push("new/estimates.json");
+    let text = std::fs::read_to_string(path).ok()?;
+    let json: serde_json::Value = serde_json::from_str(&text).ok()?;
+    json["mean"]["point_estimate"].as_f64()
 }
