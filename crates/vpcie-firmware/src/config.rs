@@ -224,8 +224,11 @@ pub const FIXED_RANGES: &[FixedEntry] = &[
         name: "ICH9 RCBA",
         base: 0xfed1_c000,
         size: 0x4000,
-        e820: Some(E820Type::Reserved),
-        why: "LPC chipset configuration registers (QEMU/SeaBIOS e820)",
+        // Kept out of BAR space where QEMU/SeaBIOS put RCBA, but not an E820
+        // entry of its own: vpcie's firmware leaves RCBA disabled (nothing is
+        // emulated behind it), and hvmloader's reserved range covers it.
+        e820: None,
+        why: "where ICH9's chipset configuration registers would be (QEMU/SeaBIOS); disabled, not emulated",
     },
     FixedEntry {
         name: "LAPIC / MSI",

@@ -19,8 +19,26 @@ fn qemu_oracle_finds_no_unintended_difference() {
     let vpcie = PathBuf::from(env!("CARGO_BIN_EXE_vpcie"));
     let mut script = Command::new(root.join("scripts/qemu-oracle.sh"));
     script.env("VPCIE", &vpcie);
-    // `cargo test --workspace` builds vpcie-oracle beside vpcie (the crate
-    // has integration tests); otherwise the script builds it.
+    // The comparison binary is another package's: `cargo test -p vpcie`
+    // does not rebuild it, so build it here with this test's profile (its
+    // libraries are the ones just built; no stale binary compares against a
+    // newer vpcie). Cargo releases its lock before running tests.
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let built = Command::new(cargo)
+        .current_dir(&root)
+        .args([
+            "build",
+            "--quiet",
+            "--profile",
+            "test",
+            "-p",
+            "vpcie-oracle",
+            "--bin",
+            "vpcie-oracle",
+        ])
+        .status()
+        .expect("cargo runs");
+    assert!(built.success(), "cargo build -p vpcie-oracle failed");
     let oracle = vpcie.with_file_name(format!("vpcie-oracle{}", std::env::consts::EXE_SUFFIX));
     if oracle.is_file() {
         script.env("VPCIE_ORACLE", &oracle);
