@@ -22,6 +22,21 @@ pub trait Dispatch {
     fn pci_config_read(&mut self, sbdf: Sbdf, reg: u16, size: u8) -> u32;
     /// A config write.
     fn pci_config_write(&mut self, sbdf: Sbdf, reg: u16, size: u8, value: u32);
+    /// Asked after every request, before it completes: what the server must
+    /// claim now, when the request changed it (bus-0 mode: the guest
+    /// reprogrammed a bridge's bus numbers or moved PCIEXBAR).
+    fn take_claim_update(&mut self) -> Option<ClaimUpdate> {
+        None
+    }
+}
+
+/// What a request changed in the server's claims.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct ClaimUpdate {
+    /// Every range to claim from now on (`None`: unchanged).
+    pub ranges: Option<Vec<crate::server::Range>>,
+    /// The hypervisor-side ECAM decode from now on (`Some(None)`: off; `None`: unchanged).
+    pub ecam: Option<Option<crate::transport::EcamDecode>>,
 }
 
 /// Where a config access goes once decoded: one segment's functions.

@@ -9,7 +9,7 @@
 //! and refused ones, or the vCPU waits forever.
 
 use crate::abi::*;
-use crate::dispatch::{Dispatch, all_ones};
+use crate::dispatch::{ClaimUpdate, Dispatch, all_ones};
 use crate::page::IoreqPage;
 use crate::transport::{Transport, XenError};
 use std::rc::Rc;
@@ -121,10 +121,62 @@ pub struct Stats {
     pub refused: u64,
     /// Events that found no ready request (spurious or already handled).
     pub spurious: u64,
+    /// Claim updates applied (bus-0 mode: the guest moved bus numbers or ECAM).
+    pub claim_updates: u64,
+    /// Claim updates the hypervisor refused.
+    pub claim_errors: u64,
 }
 
 /// Most refusals kept for [`IoreqServer::take_refusals`]; later ones only count.
 pub const REFUSAL_LOG: usize = 256;
+/// Most trace records buffered between two [`IoreqServer::take_trace`] calls.
+pub const TRACE_BUFFER: usize = 4096;
+
+/// One completed request, as a trace records it (`vpcie serve --trace N`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Served {
+    /// Sequence number (1 = the first request this server completed).
+    pub n: u64,
+    /// The vCPU whose slot carried it.
+    pub vcpu: u32,
+    /// The request as it arrived.
+    pub req: Ioreq,
+    /// The data answered (reads) or taken (writes).
+    pub data: u64,
+    /// Why it was refused, if it was.
+    pub refused: Option<RefuseReason>,
+}
+
+impl std::fmt::Display for Served {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let r = &self.req;
+        let kind = match r.typ {
+            IOREQ_TYPE_PIO => "PIO",
+            IOREQ_TYPE_COPY => "MMIO",
+            IOREQ_TYPE_PCI_CONFIG => "PCI_CONFIG",
+            IOREQ_TYPE_TIMEOFFSET => "TIMEOFFSET",
+            IOREQ_TYPE_INVALIDATE => "INVALIDATE",
+            _ => "type?",
+        };
+        write!(
+            f,
+            "#{} vcpu{} {kind}({}) {} addr {:#x} size {} count {} ptr {} data {:#x}",
+            self.n,
+            self.vcpu,
+            r.typ,
+            if r.is_read() { "RD" } else { "WR" },
+            r.addr,
+            r.size,
+            r.count,
+            u8::from(r.data_is_ptr()),
+            self.data
+        )?;
+        if let Some(why) = self.refused {
+            write!(f, " REFUSED: {why}")?;
+        }
+        Ok(())
+    }
+}
 
 /// A running IOREQ server of one domain.
 pub struct IoreqServer<T: Transport> {
@@ -137,6 +189,10 @@ pub struct IoreqServer<T: Transport> {
     stats: Stats,
     refusals: Vec<Refusal>,
     dropped_refusals: u64,
+    /// Requests still to be traced.
+    trace_left: u64,
+    trace: Vec<Served>,
+    claim_errors: Vec<String>,
     torn_down: bool,
 }
 
@@ -166,11 +222,12 @@ impl<T: Transport> IoreqServer<T> {
             stats: Stats::default(),
             refusals: Vec::new(),
             dropped_refusals: 0,
+            trace_left: 0,
+            trace: Vec::new(),
+            claim_errors: Vec::new(),
             torn_down: false,
         };
-        for r in ranges {
-            s.claim(*r)?; // Drop tears down on error
-        }
+        s.set_claims(ranges)?; // Drop tears down on error
         s.t.set_enabled(id, true)?;
         for v in 0..vcpus as usize {
             let remote = s.page.vp_eport(v).unwrap_or(0);
@@ -180,18 +237,36 @@ impl<T: Transport> IoreqServer<T> {
         Ok(s)
     }
 
-    /// Claims one more range.
+    /// Claims one more range (the parts not claimed yet).
     pub fn claim(&mut self, r: Range) -> Result<(), XenError> {
-        self.t.map_range(self.id, r.kind, r.start, r.end)?;
-        self.ranges.push(r);
-        Ok(())
+        let mut want = self.ranges.clone();
+        want.push(r);
+        self.set_claims(&want)
     }
 
-    /// Releases a claimed range (exact match).
+    /// Releases a range (any part of what is claimed; the rest stays).
     pub fn release(&mut self, r: Range) -> Result<(), XenError> {
-        if let Some(i) = self.ranges.iter().position(|x| *x == r) {
+        let want = crate::claims::subtract(&self.ranges, &[r]);
+        self.set_claims(&want)
+    }
+
+    /// Makes the claims exactly `want`: first claims what is new (so no
+    /// address the guest may use now is without a server), then releases
+    /// what is no longer wanted. New claims never overlap old ones (Xen
+    /// refuses that with EEXIST). On an error the claims are what Xen
+    /// holds: everything done before the failing step.
+    pub fn set_claims(&mut self, want: &[Range]) -> Result<(), XenError> {
+        use crate::claims::{normalize, subtract};
+        let want = normalize(want);
+        let have = normalize(&self.ranges);
+        for r in subtract(&want, &have) {
+            self.t.map_range(self.id, r.kind, r.start, r.end)?;
+            self.ranges.push(r);
+            self.ranges = normalize(&self.ranges);
+        }
+        for r in subtract(&have, &want) {
             self.t.unmap_range(self.id, r.kind, r.start, r.end)?;
-            self.ranges.remove(i);
+            self.ranges = subtract(&self.ranges, &[r]);
         }
         Ok(())
     }
@@ -215,6 +290,16 @@ impl<T: Transport> IoreqServer<T> {
     /// Local ports, one per vCPU.
     pub fn ports(&self) -> &[u32] {
         &self.ports
+    }
+
+    /// Records the next `requests` completed requests (see [`IoreqServer::take_trace`]).
+    pub fn set_trace(&mut self, requests: u64) {
+        self.trace_left = requests;
+    }
+
+    /// The trace records since the last call (at most [`TRACE_BUFFER`]; later ones are not kept).
+    pub fn take_trace(&mut self) -> Vec<Served> {
+        std::mem::take(&mut self.trace)
     }
 
     /// The refusals logged since the last call, and how many were not kept.
@@ -249,6 +334,33 @@ impl<T: Transport> IoreqServer<T> {
         Ok(done)
     }
 
+    /// Applies a claim update now (the front end's initial claims, or one it computed itself).
+    pub fn apply_claim_update(&mut self, update: ClaimUpdate) {
+        if let Some(ranges) = update.ranges {
+            if let Err(e) = self.set_claims(&ranges) {
+                self.note_claim_error(format!("claims did not follow the guest: {e}"));
+            }
+        }
+        if let Some(ecam) = update.ecam {
+            if let Err(e) = self.t.set_ecam_decode(ecam) {
+                self.note_claim_error(format!("the ECAM decode did not follow the guest: {e}"));
+            }
+        }
+        self.stats.claim_updates += 1;
+    }
+
+    fn note_claim_error(&mut self, m: String) {
+        self.stats.claim_errors += 1;
+        if self.claim_errors.len() < REFUSAL_LOG {
+            self.claim_errors.push(m);
+        }
+    }
+
+    /// Claim updates that failed since the last call.
+    pub fn take_claim_errors(&mut self) -> Vec<String> {
+        std::mem::take(&mut self.claim_errors)
+    }
+
     fn refuse(&mut self, vcpu: usize, req: &Ioreq, reason: RefuseReason) {
         self.stats.refused += 1;
         if req.is_read() && !req.data_is_ptr() {
@@ -277,8 +389,27 @@ impl<T: Transport> IoreqServer<T> {
         };
         self.page.set_state(vcpu, STATE_IOREQ_INPROCESS);
         self.stats.requests += 1;
-        if let Err(reason) = self.execute(vcpu, &req, d) {
+        let refused = self.execute(vcpu, &req, d).err();
+        if let Some(reason) = refused {
             self.refuse(vcpu, &req, reason);
+        }
+        // What the access changed is claimed before the access completes,
+        // so the guest's next access already finds its server.
+        if let Some(update) = d.take_claim_update() {
+            self.apply_claim_update(update);
+        }
+        if self.trace_left > 0 {
+            self.trace_left -= 1;
+            let data = self.page.load(vcpu).map_or(req.data, |r| r.data);
+            if self.trace.len() < TRACE_BUFFER {
+                self.trace.push(Served {
+                    n: self.stats.requests,
+                    vcpu: vcpu as u32,
+                    req,
+                    data,
+                    refused,
+                });
+            }
         }
         self.page.set_state(vcpu, STATE_IORESP_READY);
     }

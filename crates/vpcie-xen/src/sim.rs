@@ -21,6 +21,16 @@
 //! segment 0's ECAM. Upstream Xen 4.17 does not do this (ECAM arrives as
 //! plain MMIO at whichever server claimed the window); segment mode does not
 //! need it.
+//!
+//! The contract, as [`Transport::set_ecam_decode`] states it and this
+//! simulation implements it: one operation (a new DM op, say
+//! `XEN_DMOP_set_mmcfg { base, buses, segment }`, or `buses = 0` for off)
+//! that the device model owning PCIEXBAR issues whenever the guest moves,
+//! resizes or disables it, before completing the guest's write; the decode
+//! applies to every vCPU from then on. Accesses in the window then follow
+//! the PCI ranges ([`RangeKind::Pci`]), which each device model keeps equal
+//! to the device numbers and bus ranges it owns ([`crate::bus0`]); an
+//! access no server claims reads all-ones, as on hardware.
 
 use crate::abi::*;
 use crate::dispatch::{Dispatch, all_ones};
@@ -61,6 +71,7 @@ struct State {
     notified: Vec<u32>,
     cf8: u32,
     ecam: Option<EcamDecode>,
+    ecam_updates: u64,
     invalidate_pending: bool,
     violations: Vec<String>,
     dm_ops: Vec<DmOp>,
@@ -133,6 +144,7 @@ impl Sim {
             notified: Vec::new(),
             cf8: 0,
             ecam: None,
+            ecam_updates: 0,
             invalidate_pending: false,
             violations: Vec::new(),
             dm_ops: Vec::new(),
@@ -150,6 +162,16 @@ impl Sim {
         });
     }
 
+    /// The ECAM window the simulated hypervisor decodes now (base, size, segment).
+    pub fn ecam_decode(&self) -> Option<(u64, u64, u16)> {
+        self.st.borrow().ecam.map(|e| (e.base, e.size, e.seg))
+    }
+
+    /// How many times the device model moved the ECAM decode.
+    pub fn ecam_updates(&self) -> u64 {
+        self.st.borrow().ecam_updates
+    }
+
     /// Protocol violations seen so far.
     pub fn violations(&self) -> Vec<String> {
         self.st.borrow().violations.clone()
@@ -163,6 +185,11 @@ impl Sim {
     /// MSIs injected.
     pub fn msis(&self) -> Vec<(u64, u32)> {
         self.st.borrow().msis.clone()
+    }
+
+    /// Whether a server exists (enabled or not).
+    pub fn server_exists(&self) -> bool {
+        self.st.borrow().server.is_some()
     }
 
     /// Whether a server exists and is enabled.
@@ -536,6 +563,68 @@ impl Sim {
     }
 }
 
+impl Sim {
+    /// What a guest's PCI enumeration does with an ECAM segment: scan bus 0,
+    /// read each present function's `bytes` of config space as dwords, and
+    /// follow every bridge to the secondary bus it was programmed with
+    /// (each bus once, so a loop in the programming cannot hang the scan).
+    /// Functions come out in the order found: parents before children.
+    pub fn ecam_enumerate<T: Transport>(
+        &self,
+        srv: &mut IoreqServer<T>,
+        d: &mut dyn Dispatch,
+        ecam_base: u64,
+        buses: u16,
+        bytes: usize,
+    ) -> Result<Vec<Found>, SimError> {
+        let mut out = Vec::new();
+        let mut seen = [false; 256];
+        let mut stack: Vec<u8> = vec![0];
+        while let Some(bus) = stack.pop() {
+            if std::mem::replace(&mut seen[usize::from(bus)], true) || u16::from(bus) >= buses {
+                continue;
+            }
+            let mut below = Vec::new();
+            for dev in 0..32u64 {
+                for func in 0..8u64 {
+                    let base = ecam_base + (u64::from(bus) << 20 | dev << 15 | func << 12);
+                    let id = self.mmio_read(srv, d, 0, base, 4)?;
+                    if id & 0xffff == 0xffff {
+                        if func == 0 {
+                            break;
+                        }
+                        continue;
+                    }
+                    let mut config = Vec::with_capacity(bytes);
+                    for reg in (0..bytes.min(4096) as u64).step_by(4) {
+                        let v = self.mmio_read(srv, d, 0, base + reg, 4)? as u32;
+                        config.extend_from_slice(&v.to_le_bytes());
+                    }
+                    let header = config.get(0x0e).copied().unwrap_or(0);
+                    if header & 0x7f == 1 {
+                        let (sec, sub) = (config.get(0x19).copied(), config.get(0x1a).copied());
+                        if let (Some(sec), Some(sub)) = (sec, sub) {
+                            if sec > bus && sub >= sec {
+                                below.push(sec);
+                            }
+                        }
+                    }
+                    out.push(Found {
+                        bdf: (bus, dev as u8, func as u8),
+                        config,
+                    });
+                    if func == 0 && header & 0x80 == 0 {
+                        break;
+                    }
+                }
+            }
+            // Depth first in device order, as Linux and the firmware scan.
+            stack.extend(below.into_iter().rev());
+        }
+        Ok(out)
+    }
+}
+
 impl Transport for SimTransport {
     fn domid(&self) -> u16 {
         self.st.borrow().domid
@@ -599,7 +688,9 @@ impl Transport for SimTransport {
                         "sim: range {start:#x}-{end:#x} overlaps a claimed one (EEXIST)"
                     )));
                 }
+                // Xen's rangeset: adjacent claims merge, removals may split.
                 s.ranges.push(Range { kind, start, end });
+                s.ranges = crate::claims::normalize(&s.ranges);
                 DmOpOut::None
             }
             DmOp::UnmapIoRange {
@@ -609,16 +700,15 @@ impl Transport for SimTransport {
                 end,
             } => {
                 let s = st.server_mut(id)?;
-                let Some(i) = s
-                    .ranges
-                    .iter()
-                    .position(|r| *r == Range { kind, start, end })
-                else {
+                let r = Range { kind, start, end };
+                // Xen (hvm_unmap_io_range_from_ioreq_server): the range must
+                // lie inside what is claimed; it may be part of a claim.
+                if start > end || !crate::claims::covers(&s.ranges, &r) {
                     return Err(XenError::Protocol(format!(
                         "sim: range {start:#x}-{end:#x} not claimed (ENOENT)"
                     )));
-                };
-                s.ranges.remove(i);
+                }
+                s.ranges = crate::claims::subtract(&s.ranges, &[r]);
                 DmOpOut::None
             }
             DmOp::SetIoreqServerState { id, enabled } => {
@@ -691,6 +781,20 @@ impl Transport for SimTransport {
             .ok_or_else(|| XenError::Protocol(format!("sim: port {local_port} not bound")))
     }
 
+    fn set_ecam_decode(
+        &mut self,
+        ecam: Option<crate::transport::EcamDecode>,
+    ) -> Result<(), XenError> {
+        let mut st = self.st.borrow_mut();
+        st.ecam = ecam.map(|e| EcamDecode {
+            base: e.base,
+            size: u64::from(e.buses.clamp(1, 256)) << 20,
+            seg: e.segment,
+        });
+        st.ecam_updates += 1;
+        Ok(())
+    }
+
     fn wait(&mut self, _timeout_ms: i32) -> Result<Option<u32>, XenError> {
         Ok(self.st.borrow_mut().pending.pop_front())
     }
@@ -702,5 +806,112 @@ impl Transport for SimTransport {
         }
         st.notified.push(local_port);
         Ok(())
+    }
+}
+
+/// How a simulated guest reaches config space.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Via {
+    /// CF8/CFC port I/O (Xen decodes it into PCI_CONFIG requests); offsets below 0x100.
+    Cf8,
+    /// ECAM MMIO at this base (bus 0).
+    Ecam(u64),
+}
+
+/// A simulated guest's configuration accesses as a
+/// [`vpcie_firmware::ConfigAccess`]: the firmware (or any enumeration)
+/// runs through ioreqs exactly as in a guest. vCPUs alternate. A protocol
+/// violation reads all-ones and stays recorded in [`Sim::violations`].
+pub struct GuestConfig<'a, T: Transport> {
+    /// The simulated hypervisor.
+    pub sim: &'a Sim,
+    /// The server under test.
+    pub srv: &'a mut IoreqServer<T>,
+    /// What it serves.
+    pub d: &'a mut dyn Dispatch,
+    /// CF8/CFC or ECAM.
+    pub via: Via,
+    /// vCPUs to alternate between (at least 1).
+    pub vcpus: usize,
+    next: usize,
+}
+
+impl<'a, T: Transport> GuestConfig<'a, T> {
+    /// A guest of `vcpus` vCPUs reaching config space `via`.
+    pub fn new(
+        sim: &'a Sim,
+        srv: &'a mut IoreqServer<T>,
+        d: &'a mut dyn Dispatch,
+        via: Via,
+        vcpus: usize,
+    ) -> Self {
+        GuestConfig {
+            sim,
+            srv,
+            d,
+            via,
+            vcpus: vcpus.max(1),
+            next: 0,
+        }
+    }
+
+    fn vcpu(&mut self) -> usize {
+        self.next = (self.next + 1) % self.vcpus;
+        self.next
+    }
+
+    fn cf8(bdf: vpcie_firmware::Bdf, offset: u16) -> u32 {
+        0x8000_0000
+            | u32::from(bdf.bus) << 16
+            | u32::from(bdf.devfn()) << 8
+            | u32::from(offset & 0xfc)
+    }
+
+    fn ecam(base: u64, bdf: vpcie_firmware::Bdf, offset: u16) -> u64 {
+        base + (u64::from(bdf.bus) << 20 | u64::from(bdf.devfn()) << 12 | u64::from(offset & 0xfff))
+    }
+}
+
+impl<T: Transport> vpcie_firmware::ConfigAccess for GuestConfig<'_, T> {
+    fn read(&mut self, bdf: vpcie_firmware::Bdf, offset: u16, size: u8) -> u32 {
+        let v = self.vcpu();
+        let r = match self.via {
+            Via::Cf8 if offset >= 0x100 => return u32::MAX,
+            Via::Cf8 => self
+                .sim
+                .pio_write(self.srv, self.d, v, 0xcf8, 4, Self::cf8(bdf, offset))
+                .and_then(|()| {
+                    self.sim
+                        .pio_read(self.srv, self.d, v, 0xcfc + (offset & 3), size)
+                }),
+            Via::Ecam(base) => self
+                .sim
+                .mmio_read(self.srv, self.d, v, Self::ecam(base, bdf, offset), size)
+                .map(|x| x as u32),
+        };
+        r.unwrap_or(u32::MAX)
+    }
+
+    fn write(&mut self, bdf: vpcie_firmware::Bdf, offset: u16, size: u8, value: u32) {
+        let v = self.vcpu();
+        // A violation is recorded by the simulated hypervisor; nothing to return.
+        let _ = match self.via {
+            Via::Cf8 if offset >= 0x100 => Ok(()),
+            Via::Cf8 => self
+                .sim
+                .pio_write(self.srv, self.d, v, 0xcf8, 4, Self::cf8(bdf, offset))
+                .and_then(|()| {
+                    self.sim
+                        .pio_write(self.srv, self.d, v, 0xcfc + (offset & 3), size, value)
+                }),
+            Via::Ecam(base) => self.sim.mmio_write(
+                self.srv,
+                self.d,
+                v,
+                Self::ecam(base, bdf, offset),
+                size,
+                u64::from(value),
+            ),
+        };
     }
 }

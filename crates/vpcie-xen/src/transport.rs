@@ -54,6 +54,18 @@ pub enum XenError {
     Unsupported(&'static str),
 }
 
+/// An ECAM window the hypervisor decodes into `IOREQ_TYPE_PCI_CONFIG`
+/// requests (bus-0 mode's contract; see [`crate::sim`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct EcamDecode {
+    /// First address (bus 0).
+    pub base: u64,
+    /// Buses decoded (1 MiB each), 1..=256.
+    pub buses: u16,
+    /// The segment its requests carry.
+    pub segment: u16,
+}
+
 /// What a hypervisor offers an IOREQ server.
 ///
 /// `dm_op` carries every `XEN_DMOP_*` as the bytes of `struct xen_dm_op`;
@@ -74,6 +86,16 @@ pub trait Transport {
     fn wait(&mut self, timeout_ms: i32) -> Result<Option<u32>, XenError>;
     /// Signals a local port (completion of a request).
     fn notify(&mut self, local_port: u32) -> Result<(), XenError>;
+
+    /// Tells the hypervisor where the guest's ECAM window is now (bus-0
+    /// mode). Xen 4.17 has no such operation: this is the hypervisor change
+    /// bus-0 mode needs (documented and implemented in [`crate::sim`]).
+    fn set_ecam_decode(&mut self, ecam: Option<EcamDecode>) -> Result<(), XenError> {
+        let _ = ecam;
+        Err(XenError::Unsupported(
+            "this hypervisor has no ECAM decode for device models (Xen 4.17 lacks it; bus-0 mode needs it)",
+        ))
+    }
 
     /// Creates a server without a buffered ioreq page; returns its id.
     fn create_server(&mut self) -> Result<u16, XenError> {
