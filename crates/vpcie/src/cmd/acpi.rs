@@ -1,5 +1,8 @@
 //! `vpcie acpi`: the ACPI tables the firmware derives from its plan:
-//! `mcfg.dat` (MCFG) and `dsdt.aml` (DSDT), ready for `iasl -d`.
+//! `mcfg.dat` (MCFG) and `dsdt.aml` (DSDT) in a directory, ready for
+//! `iasl -d`; for an xl domain config in segment mode, the one file xl's
+//! `acpi_firmware=` takes (an SSDT announcing the segment and its ECAM
+//! reservation, and an MCFG entry for it).
 
 use super::{CmdResult, UserError};
 use std::path::PathBuf;
@@ -8,18 +11,27 @@ use std::process::ExitCode;
 /// Arguments of `vpcie acpi`.
 #[derive(clap::Args)]
 pub struct Args {
-    /// A platform description (TOML) with an optional `[firmware]` table;
-    /// without it, the embedded default platform.
+    /// A platform description (TOML) with an optional `[firmware]` table, or
+    /// an xl domain config; without it, the embedded default platform.
     #[arg(long, value_name = "FILE")]
     config: Option<PathBuf>,
-    /// Directory to write `mcfg.dat` and `dsdt.aml` into (created if missing).
-    #[arg(long, value_name = "DIR")]
+    /// Directory to write `mcfg.dat` and `dsdt.aml` into (created if
+    /// missing); for an xl config in segment mode, the file for `acpi_firmware=`.
+    #[arg(long, value_name = "DIR|FILE")]
     out: PathBuf,
 }
 
 /// Plans the platform and writes its tables.
 pub fn run(args: Args) -> CmdResult {
-    let (_, plan, firmware) = super::plan::plan(args.config.as_deref())?;
+    if let Some(path) = &args.config {
+        if let super::platform::Config::Xen(cfg, _) = super::platform::config(Some(path))? {
+            if cfg.vpcie.mode == vpcie_xen::xl::Mode::Segment {
+                return super::serve::write_xen_acpi(path, &args.out);
+            }
+        }
+    }
+    let planned = super::plan::plan(args.config.as_deref())?;
+    let (plan, firmware) = (planned.plan, planned.firmware);
     let tables = vpcie_firmware::acpi::tables(&plan, &firmware)
         .map_err(|e| UserError(format!("cannot build the ACPI tables: {e}")))?;
     std::fs::create_dir_all(&args.out)

@@ -17,8 +17,8 @@ pub struct Args {
     /// Output format.
     #[arg(long, value_enum, default_value = "lspci")]
     format: Format,
-    /// A platform description (TOML) with an optional `[firmware]` table;
-    /// without it, the embedded default platform.
+    /// A platform description (TOML) with an optional `[firmware]` table, or
+    /// an xl domain config; without it, the embedded default platform.
     #[arg(long, value_name = "FILE")]
     config: Option<PathBuf>,
     /// Write to FILE instead of standard output.
@@ -29,11 +29,18 @@ pub struct Args {
 /// Builds the platform, runs the firmware on it, and dumps every function
 /// as the guest finds it then.
 pub fn run(args: Args) -> CmdResult {
-    let (mut platform, _, _) = super::plan::plan(args.config.as_deref())?;
+    let planned = super::plan::plan(args.config.as_deref())?;
+    let mut platform = planned.platform;
     let text = match args.format {
         Format::Lspci => {
-            let mut t =
-                vpcie_config::lspci::write(&vpcie_platform::dump::lspci_functions(&mut platform));
+            let mut functions = vpcie_platform::dump::lspci_functions(&mut platform);
+            if planned.segment != 0 {
+                // Another segment: the addresses carry its number, as lspci -D prints them.
+                for f in &mut functions {
+                    f.address.domain = Some(planned.segment);
+                }
+            }
+            let mut t = vpcie_config::lspci::write(&functions);
             t.push('\n');
             t
         }

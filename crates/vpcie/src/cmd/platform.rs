@@ -13,6 +13,12 @@
 //! A device on bus 0 (no parent) is passed through as a Root Complex
 //! Integrated Endpoint (the Windows workaround); below a port, as an
 //! endpoint.
+//!
+//! `--config` may also name an xl domain config (xl.cfg(5) with vpcie's
+//! `vpcie_*` keys): the platform is then the one `vpcie serve` gives that
+//! domain — a PCI segment of its own, or the Q35 bus 0 in `vpcie_mode =
+//! "bus0"`. A file with `[[device]]` or `[firmware]` tables is a platform
+//! description; any other is read as an xl config.
 
 use super::{UserError, read_text};
 use std::collections::HashMap;
@@ -41,6 +47,35 @@ pub struct Loaded {
     /// "FILE" or "the default platform", for messages.
     pub what: String,
     base: PathBuf,
+}
+
+/// What `--config` names.
+pub enum Config {
+    /// A platform description (or the default).
+    Description(Box<Loaded>),
+    /// An xl domain config, and its path.
+    Xen(vpcie_xen::xl::DomainConfig, PathBuf),
+}
+
+/// Reads `config` (or the default) as a platform description or an xl
+/// domain config (module documentation).
+pub fn config(config: Option<&Path>) -> Result<Config, UserError> {
+    if let Some(path) = config {
+        let text = read_text(path, "config")?;
+        let description = text
+            .lines()
+            .map(str::trim)
+            .any(|l| l == "[[device]]" || l == "[firmware]");
+        if !description {
+            let cfg = vpcie_xen::xl::DomainConfig::from_file(path).map_err(|e| {
+                UserError(format!(
+                    "{e} (read as an xl domain config; a vpcie platform description has [[device]] tables)"
+                ))
+            })?;
+            return Ok(Config::Xen(cfg, path.to_path_buf()));
+        }
+    }
+    load(config).map(|l| Config::Description(Box::new(l)))
 }
 
 /// Reads `config` (or the default): the platform and its `[firmware]` table.
