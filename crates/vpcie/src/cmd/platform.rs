@@ -54,7 +54,7 @@ pub enum Config {
     /// A platform description (or the default).
     Description(Box<Loaded>),
     /// An xl domain config, and its path.
-    Xen(vpcie_xen::xl::DomainConfig, PathBuf),
+    Xen(Box<vpcie_xen::xl::DomainConfig>, PathBuf),
 }
 
 /// Reads `config` (or the default) as a platform description or an xl
@@ -72,7 +72,7 @@ pub fn config(config: Option<&Path>) -> Result<Config, UserError> {
                     "{e} (read as an xl domain config; a vpcie platform description has [[device]] tables)"
                 ))
             })?;
-            return Ok(Config::Xen(cfg, path.to_path_buf()));
+            return Ok(Config::Xen(Box::new(cfg), path.to_path_buf()));
         }
     }
     load(config).map(|l| Config::Description(Box::new(l)))
