@@ -17,11 +17,13 @@
 pub mod abi;
 pub mod bus0;
 pub mod claims;
+pub mod control;
 pub mod dispatch;
 pub mod functions;
 #[cfg(target_os = "linux")]
 pub mod linux;
 pub mod page;
+pub mod port_services;
 pub mod segment;
 pub mod server;
 pub mod sim;

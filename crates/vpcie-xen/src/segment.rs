@@ -30,7 +30,8 @@ use vpcie_passthrough::{PassthroughFunction, PassthroughOptions};
 use vpcie_platform::models::hotplug::SlotOptions;
 use vpcie_platform::models::port::{PortOptions, root_port, switch_downstream, switch_upstream};
 use vpcie_platform::{
-    BuildError, BusId, BusKind, Devfn, Link, LinkSpeed, Platform, PlatformBuilder,
+    BuildError, BusId, BusKind, Devfn, Function, FunctionId, Link, LinkSpeed, Platform,
+    PlatformBuilder,
 };
 
 /// Largest lspci dump file read for one `dump=` entry.
@@ -124,8 +125,22 @@ pub struct Layout {
     pub io: Vec<(u16, u16)>,
     /// Every function, parents before children.
     pub functions: Vec<Placed>,
+    /// The ports the config names (`vpcie_root_ports`, switch downstream
+    /// ports), in the order declared: where `hot-add PORT` goes.
+    pub ports: Vec<NamedPort>,
     /// Things worth telling the user (guessed BAR sizes, unassigned BARs).
     pub notes: Vec<String>,
+}
+
+/// A root or downstream port the config names.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NamedPort {
+    /// Its name (`rp0`, `sw0.1`).
+    pub name: String,
+    /// The port.
+    pub id: FunctionId,
+    /// Its slot is Hot-Plug Capable (`hotplug=1`).
+    pub hotplug: bool,
 }
 
 /// Where a `port=` name leads: the secondary bus segment of a root or
@@ -135,12 +150,23 @@ struct PortBus {
     used: bool,
 }
 
+/// The topology as placed, before the firmware ran.
+struct Built {
+    platform: Platform,
+    notes: Vec<String>,
+    ports: Vec<NamedPort>,
+}
+
 fn place_err(what: impl Into<String>) -> impl FnOnce(BuildError) -> SegmentError {
     let what = what.into();
     move |source| SegmentError::Build { what, source }
 }
 
 fn entry_label(d: &PciDevice) -> String {
+    if d.pos.line == 0 {
+        // Not from a file: a control command's entry.
+        return format!("device {}", d.host_label());
+    }
     format!("vpcie_pci entry {} (line {})", d.host_label(), d.pos.line)
 }
 
@@ -228,6 +254,43 @@ fn passthrough_of(
     Ok(f)
 }
 
+/// A card's functions by function number, as the platform's hot-add takes them.
+pub type Card = Vec<(u8, Box<dyn Function>)>;
+
+/// The functions of a card to hot-add: `entries` (the `vpcie_pci` entry
+/// syntax, `dump=` sources as for cold-plugged devices) become functions
+/// numbered as a group's are (`fn=`, else the host's function number when
+/// there are several, else 0). Returns them with notes about the devices.
+pub fn card(
+    entries: &[PciDevice],
+) -> Result<(Card, Vec<String>), SegmentError> {
+    let mut notes = Vec::new();
+    let mut out: Card = Vec::with_capacity(entries.len());
+    for d in entries {
+        let p = &d.placement;
+        if p.port.is_some() || p.group.is_some() || p.rc_integrated {
+            return Err(SegmentError::Device {
+                what: entry_label(d),
+                why: "a hot-added card takes only `fn=` of the placement keys: the port is the command's, the entries are its functions".into(),
+            });
+        }
+        let func = match (p.function, &d.host) {
+            (Some(f), _) => f,
+            (None, HostRef::Bdf(h)) if entries.len() > 1 => h.func,
+            _ => 0,
+        };
+        if func > 7 || out.iter().any(|(f, _)| *f == func) {
+            return Err(SegmentError::Device {
+                what: entry_label(d),
+                why: format!("function {func} is taken or not 0-7; give each entry its own `fn=`"),
+            });
+        }
+        let f = passthrough_of(d, &mut notes)?;
+        out.push((func, Box::new(f)));
+    }
+    Ok((out, notes))
+}
+
 /// A device of the segment: the `vpcie_pci` entries of one group (or one entry).
 struct Group<'a> {
     entries: Vec<&'a PciDevice>,
@@ -262,7 +325,7 @@ const PORT_LINK: Link = Link {
 /// The segment's topology as `cfg` describes it, before any firmware ran
 /// (bus numbers, BARs and windows unprogrammed), and notes about its devices.
 pub fn topology(cfg: &DomainConfig) -> Result<(Platform, Vec<String>), SegmentError> {
-    topology_on(PlatformBuilder::new(), &[], cfg)
+    topology_on(PlatformBuilder::new(), &[], cfg).map(|t| (t.platform, t.notes))
 }
 
 /// Bus-0 mode's platform: the Q35 chipset (MCH at 00.0, LPC at 1f.0) with
@@ -273,6 +336,7 @@ pub fn q35_topology(cfg: &DomainConfig) -> Result<(Platform, Vec<String>), Segme
         &[0, vpcie_platform::regs::ICH9_LPC_DEV],
         cfg,
     )
+    .map(|t| (t.platform, t.notes))
 }
 
 /// Places the config's ports and devices with `b`, whose root bus already
@@ -281,10 +345,11 @@ fn topology_on(
     mut b: PlatformBuilder,
     taken: &[u8],
     cfg: &DomainConfig,
-) -> Result<(Platform, Vec<String>), SegmentError> {
+) -> Result<Built, SegmentError> {
     let v = &cfg.vpcie;
     let mut notes = Vec::new();
     let mut ports: BTreeMap<String, PortBus> = BTreeMap::new();
+    let mut named: Vec<NamedPort> = Vec::new();
     let mut used_dev = [false; 32];
     for &dev in taken {
         if let Some(u) = used_dev.get_mut(usize::from(dev)) {
@@ -353,7 +418,7 @@ fn topology_on(
             },
             ..PortOptions::default()
         };
-        let (_, bus) = b
+        let (id, bus) = b
             .place_bridge(
                 BusId::ROOT,
                 devfn,
@@ -362,6 +427,11 @@ fn topology_on(
             )
             .map_err(place_err(format!("root port `{}`", rp.name)))?;
         ports.insert(rp.name.clone(), PortBus { bus, used: false });
+        named.push(NamedPort {
+            name: rp.name.clone(),
+            id,
+            hotplug: rp.hotplug,
+        });
     }
     for sw in &v.switches {
         let Some(port) = ports.get_mut(&sw.port) else {
@@ -401,7 +471,7 @@ fn topology_on(
                 ..PortOptions::default()
             };
             next_slot = next_slot.saturating_add(1);
-            let (_, bus) = b
+            let (id, bus) = b
                 .place_bridge(
                     internal,
                     devfn,
@@ -409,6 +479,11 @@ fn topology_on(
                     BusKind::Link,
                 )
                 .map_err(place_err(format!("downstream port `{name}`")))?;
+            named.push(NamedPort {
+                name: name.clone(),
+                id,
+                hotplug: false,
+            });
             ports.insert(name, PortBus { bus, used: false });
         }
     }
@@ -502,14 +577,22 @@ fn topology_on(
     let platform = b
         .build()
         .map_err(place_err(format!("segment {}", v.segment)))?;
-    Ok((platform, notes))
+    Ok(Built {
+        platform,
+        notes,
+        ports: named,
+    })
 }
 
 impl Segment {
     /// Builds the segment of `cfg` and runs the firmware on it.
     pub fn build(cfg: &DomainConfig) -> Result<Segment, SegmentError> {
         let v = &cfg.vpcie;
-        let (mut platform, mut notes) = topology(cfg)?;
+        let Built {
+            mut platform,
+            mut notes,
+            ports,
+        } = topology_on(PlatformBuilder::new(), &[], cfg)?;
         let fw = firmware_config(cfg)?;
         let plan = vpcie_firmware::run_platform(&mut platform, &fw).map_err(|source| {
             SegmentError::Plan {
@@ -582,6 +665,7 @@ impl Segment {
                 mmio64,
                 io,
                 functions,
+                ports,
                 notes,
             },
         })
@@ -814,6 +898,18 @@ impl SegmentDispatch {
             std::mem::take(&mut self.log),
             std::mem::take(&mut self.dropped_log),
         )
+    }
+
+    /// Takes the events the platform queued since the last access: after
+    /// the front end changed it itself (hot-plug, an injected error), so
+    /// that the MSIs it sent are injected.
+    pub fn flush_events(&mut self) {
+        self.drain_events();
+    }
+
+    /// The segment number served.
+    pub fn segment(&self) -> u16 {
+        self.segment
     }
 
     fn ecam_decode(&self, addr: u64) -> Option<(u8, u8, u8, u16)> {

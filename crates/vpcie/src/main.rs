@@ -30,6 +30,9 @@ enum Command {
     Inspect(cmd::inspect::Args),
     /// Serve a Xen domain's PCI segment as an IOREQ server (or a simulated one with --simulate).
     Serve(cmd::serve::Args),
+    /// Ask a running `vpcie serve --control SOCKET`: hot-add or remove a card, inject an error or a PME, show the slots.
+    #[cfg(unix)]
+    Ctl(cmd::ctl::Args),
 }
 
 fn main() -> ExitCode {
@@ -41,6 +44,8 @@ fn main() -> ExitCode {
         Command::Serve(args) => cmd::serve::run(args),
         Command::Plan(args) => cmd::plan::run(args),
         Command::Acpi(args) => cmd::acpi::run(args),
+        #[cfg(unix)]
+        Command::Ctl(args) => cmd::ctl::run(args),
     };
     match result {
         Ok(code) => code,

@@ -2,6 +2,8 @@
 
 pub mod acpi;
 pub mod caps;
+#[cfg(unix)]
+pub mod ctl;
 pub mod dump;
 pub mod inspect;
 pub mod plan;

@@ -56,6 +56,9 @@ pub struct Args {
     /// With --simulate: also write, in the same text form, which bits of each byte a guest can change.
     #[arg(long, value_name = "FILE", requires = "simulate")]
     writable: Option<PathBuf>,
+    /// Take requests (hot-add, remove, AER, PME, status) from `vpcie ctl` on this Unix socket while serving.
+    #[arg(long, value_name = "SOCKET", conflicts_with = "flat")]
+    control: Option<PathBuf>,
 }
 
 /// What is served: phase A's flat bus, or the planned hierarchy.
@@ -169,6 +172,19 @@ pub fn run(args: Args) -> CmdResult {
         return simulate_bus0(&args, &cfg);
     }
     let mut served = setup(&args, &cfg)?;
+    if args.control.is_some() {
+        if matches!(served, Served::Flat(_)) {
+            return Err(UserError(format!(
+                "{}: --control needs the planned hierarchy (vpcie_root_ports with hotplug=1, vpcie_pci); this config serves the flat bus",
+                args.config.display()
+            )));
+        }
+        if args.simulate && !args.until_signal {
+            return Err(UserError(
+                "--control with --simulate needs --until-signal (the simulated guest waits for requests)".into(),
+            ));
+        }
+    }
     let ranges = served.ranges(&cfg);
     describe(&cfg, &served, &ranges);
     if args.simulate {
@@ -354,7 +370,7 @@ fn simulate(args: &Args, cfg: &DomainConfig, ranges: &[Range], served: &mut Serv
         }
     }
     if args.until_signal {
-        wait_for_signal(&mut srv, served)?;
+        wait_for_signal(args, cfg, &sim, &mut srv, served)?;
     }
     let stats = srv.stats();
     let (refusals, dropped) = srv.take_refusals();
@@ -410,25 +426,178 @@ fn simulate(args: &Args, cfg: &DomainConfig, ranges: &[Range], served: &mut Serv
 
 #[cfg(target_os = "linux")]
 fn wait_for_signal(
+    args: &Args,
+    cfg: &DomainConfig,
+    sim: &Sim,
     srv: &mut IoreqServer<vpcie_xen::sim::SimTransport>,
     served: &mut Served,
 ) -> Result<(), UserError> {
     use vpcie_xen::linux::{install_signal_handlers, shutdown_requested};
     install_signal_handlers()
         .map_err(|e| UserError(format!("cannot install signal handlers: {e}")))?;
+    let mut ctl = match (&args.control, &mut *served) {
+        (Some(path), Served::Segment(d, layout)) => Some(SimControl::start(
+            path,
+            sim,
+            srv,
+            d,
+            layout,
+            cfg.vpcie.ecam.base,
+            cfg.max_vcpus as usize,
+        )?),
+        _ => None,
+    };
     println!("vpcie serve: serving until SIGTERM");
     while !shutdown_requested() {
-        // Nothing arrives in the simulation: the wait is the signal's.
+        // Nothing arrives in the simulation but what the control channel causes.
         srv.poll(served.dispatch(), 0)
             .map_err(|e| UserError(format!("simulated hypervisor: {e}")))?;
+        if let (Some(c), Served::Segment(d, _)) = (&mut ctl, &mut *served) {
+            c.step(sim, srv, d);
+        }
         std::thread::sleep(std::time::Duration::from_millis(20));
     }
     println!("vpcie serve: signal received, shutting down");
     Ok(())
 }
 
+/// The control channel against the simulated hypervisor: requests change
+/// the segment, its MSIs go through the transport's injection to a
+/// simulated guest running Linux's port services, whose config accesses
+/// come back as ioreqs.
+#[cfg(target_os = "linux")]
+struct SimControl {
+    socket: super::ctl::ControlSocket,
+    control: vpcie_xen::control::Control,
+    guest: vpcie_xen::port_services::PortServices,
+    ecam: u64,
+    vcpus: usize,
+}
+
+#[cfg(target_os = "linux")]
+impl SimControl {
+    fn start(
+        path: &std::path::Path,
+        sim: &Sim,
+        srv: &mut IoreqServer<vpcie_xen::sim::SimTransport>,
+        d: &mut SegmentDispatch,
+        layout: &Layout,
+        ecam: u64,
+        vcpus: usize,
+    ) -> Result<SimControl, UserError> {
+        use vpcie_firmware::Bdf;
+        let socket = super::ctl::ControlSocket::bind(path)?;
+        let bdf = |b: vpcie_platform::Bdf| Bdf::new(b.bus, b.devfn.device(), b.devfn.function());
+        let ports: Vec<Bdf> = layout
+            .ports
+            .iter()
+            .filter_map(|p| d.platform.bdf(p.id))
+            .map(bdf)
+            .collect();
+        let below: Vec<Bdf> = d
+            .platform
+            .function_ids()
+            .filter_map(|id| d.platform.bdf(id))
+            .map(bdf)
+            .filter(|b| !ports.contains(b))
+            .collect();
+        let (guest, events) = {
+            let mut g = vpcie_xen::sim::GuestConfig::new(
+                sim,
+                srv,
+                d,
+                vpcie_xen::sim::Via::Ecam(ecam),
+                vcpus,
+            );
+            vpcie_xen::port_services::PortServices::probe(&mut g, &ports, &below)
+        };
+        println!(
+            "guest: port services bound to {} ports",
+            guest.ports().len()
+        );
+        for e in events {
+            println!("guest: {e}");
+        }
+        let mut c = SimControl {
+            socket,
+            control: vpcie_xen::control::Control::new(layout),
+            guest,
+            ecam,
+            vcpus,
+        };
+        c.deliver(sim, srv, d);
+        println!("vpcie serve: control channel at {}", path.display());
+        Ok(c)
+    }
+
+    fn step(
+        &mut self,
+        sim: &Sim,
+        srv: &mut IoreqServer<vpcie_xen::sim::SimTransport>,
+        d: &mut SegmentDispatch,
+    ) {
+        let SimControl {
+            socket, control, ..
+        } = self;
+        for (req, r) in socket.poll(|line| control.handle_line(d, line)) {
+            println!("{}", control_log(&req, &r));
+        }
+        self.deliver(sim, srv, d);
+    }
+
+    /// MSIs to the guest until it settles (bounded: a slot that keeps
+    /// interrupting shows in the log, it does not hang the loop).
+    fn deliver(
+        &mut self,
+        sim: &Sim,
+        srv: &mut IoreqServer<vpcie_xen::sim::SimTransport>,
+        d: &mut SegmentDispatch,
+    ) {
+        for _ in 0..16 {
+            for line in self.control.after_guest(d) {
+                println!("vpcie serve: control: {line}");
+            }
+            let (msis, dropped) = d.take_msis();
+            if dropped > 0 {
+                println!("vpcie serve: {dropped} MSIs dropped");
+            }
+            if msis.is_empty() {
+                return;
+            }
+            for (addr, data) in msis {
+                if let Err(e) = srv.transport().inject_msi(addr, data) {
+                    println!("vpcie serve: MSI {addr:#x}/{data:#x} not injected: {e}");
+                    continue;
+                }
+                let mut g = vpcie_xen::sim::GuestConfig::new(
+                    sim,
+                    srv,
+                    d,
+                    vpcie_xen::sim::Via::Ecam(self.ecam),
+                    self.vcpus,
+                );
+                for e in self.guest.interrupt(&mut g, addr, data) {
+                    println!("guest: {e}");
+                }
+            }
+        }
+        println!("vpcie serve: the guest keeps getting interrupts; stopped delivering for now");
+    }
+}
+
+/// One log line for a control request and its outcome.
+fn control_log(req: &str, r: &Result<String, String>) -> String {
+    match r {
+        Ok(t) => format!("vpcie serve: control: {req}: {}", t.replace('\n', "; ")),
+        Err(t) => format!("vpcie serve: control: {req}: refused: {t}"),
+    }
+}
+
 #[cfg(not(target_os = "linux"))]
 fn wait_for_signal(
+    _: &Args,
+    _: &DomainConfig,
+    _: &Sim,
     _: &mut IoreqServer<vpcie_xen::sim::SimTransport>,
     _: &mut Served,
 ) -> Result<(), UserError> {
@@ -447,6 +616,13 @@ fn serve_xen(args: &Args, cfg: &DomainConfig, ranges: &[Range], served: &mut Ser
     };
     install_signal_handlers()
         .map_err(|e| UserError(format!("cannot install signal handlers: {e}")))?;
+    let mut control = match (&args.control, &*served) {
+        (Some(path), Served::Segment(_, layout)) => Some((
+            super::ctl::ControlSocket::bind(path)?,
+            vpcie_xen::control::Control::new(layout),
+        )),
+        _ => None,
+    };
     let mut t = XenTransport::open(domid).map_err(|e| UserError(e.to_string()))?;
     let vcpus = match args.vcpus {
         Some(n) => n,
@@ -483,6 +659,14 @@ fn serve_xen(args: &Args, cfg: &DomainConfig, ranges: &[Range], served: &mut Ser
         }
         for r in srv.take_refusals().0 {
             log_refusal(&r);
+        }
+        if let (Some((socket, control)), Served::Segment(d, _)) = (&mut control, &mut *served) {
+            for line in control.after_guest(d) {
+                eprintln!("vpcie serve: control: {line}");
+            }
+            for (req, r) in socket.poll(|line| control.handle_line(d, line)) {
+                eprintln!("{}", control_log(&req, &r));
+            }
         }
         if let Served::Segment(d, _) = served {
             let (pending, dropped) = d.take_msis();
