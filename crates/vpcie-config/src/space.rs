@@ -1,9 +1,13 @@
 //! One function's configuration space: image, per-bit policy, hooks.
 //!
-//! Storage is one record per dword holding the image and its four policy
-//! masks side by side, so an access touches one small record: a read is a
-//! bounds check, one load and at most one call to the device behind; a write
-//! adds two masks, and at most one hook call.
+//! Storage is split by use. Reads need only a dword's image and which of its
+//! bits are emulated: those sit in an 8-byte record per dword, held in the
+//! struct itself (8 KiB, no pointer to load), so the common read (an aligned,
+//! fully emulated dword) is one test of the offset and one record. Writes
+//! also use the rest of the policy, in a second, boxed table. Both tables
+//! cover 4 KiB whatever the size, so that no access loads a length: beyond
+//! the size, dwords read as all-ones and have no writable bits and no side
+//! effects.
 //!
 //! Every access is defined, whatever the guest sends:
 //! - sizes 1, 2 and 4 at any offset; an access that is misaligned or crosses
@@ -134,24 +138,59 @@ impl BitPolicy {
     };
 }
 
-/// One dword of the image with its policy.
-#[derive(Clone, Copy, Debug, Default)]
-#[repr(C)]
-struct Dword {
+/// What a read needs of one dword: its image and its emulated bits (aligned
+/// so that the pair never straddles a cache line).
+#[derive(Clone, Copy, Debug)]
+#[repr(C, align(8))]
+struct Hot {
     value: u32,
     emulated: u32,
+}
+
+/// Beyond the configuration size: reads as all-ones, like the bytes a
+/// missing dword stands for; its policy has nothing writable.
+const ABSENT: Hot = Hot {
+    value: u32::MAX,
+    emulated: u32::MAX,
+};
+
+/// Bytes the tables cover: a whole extended configuration space.
+const TABLE_BYTES: usize = PCI_CFG_SPACE_EXP_SIZE;
+const TABLE_DWORDS: usize = TABLE_BYTES / 4;
+
+/// Offsets of an aligned dword inside the tables have none of these bits.
+const FAST_READ_MASK: u16 = !((TABLE_BYTES - 4) as u16);
+
+// The masks above and in `write` need a power of two that a u16 can exceed.
+const _: () = assert!(TABLE_BYTES.is_power_of_two() && TABLE_BYTES <= 1 << 16);
+
+/// The rest of one dword's policy, used by writes.
+#[derive(Clone, Copy, Debug, Default)]
+struct Cold {
     writable: u32,
     w1c: u32,
     to_device: u32,
-    reset: u32,
     /// Bits whose change may change a BAR's decoding (BARs, Command).
     watch: u32,
+    /// Bits whose write has effects beyond the image: `to_device`, or all
+    /// when hooked, so that the write path tests both at once.
+    trigger: u32,
     hook: u8,
     /// Which BAR slot `watch` concerns: slot + 1, or [`ALL_BARS`].
     bar: u8,
 }
 
-/// [`Dword::bar`] value of the Command register: its bits concern every BAR.
+impl Cold {
+    fn update_trigger(&mut self) {
+        self.trigger = if self.hook != 0 {
+            u32::MAX
+        } else {
+            self.to_device
+        };
+    }
+}
+
+/// [`Cold::bar`] value of the Command register: its bits concern every BAR.
 pub(crate) const ALL_BARS: u8 = 0xff;
 
 const fn lane_mask(size: usize) -> u32 {
@@ -166,7 +205,12 @@ const fn lane_mask(size: usize) -> u32 {
 /// A function's configuration space as the guest sees it.
 #[derive(Clone, Debug)]
 pub struct ConfigSpace {
-    dwords: Box<[Dword]>,
+    /// Image and emulated bits; `ABSENT` beyond `size`.
+    hot: [Hot; TABLE_DWORDS],
+    /// The rest of the policy; all-zero beyond `size`.
+    cold: Box<[Cold; TABLE_DWORDS]>,
+    /// The image a reset returns to, one per dword of `size`.
+    reset: Box<[u32]>,
     size: ConfigSize,
     /// The BARs and expansion ROM (slot 6), with their last decoded address.
     pub(crate) bars: [Option<BarSlot>; 7],
@@ -177,12 +221,18 @@ pub struct ConfigSpace {
 impl ConfigSpace {
     /// An all-zero, read-only, fully emulated configuration space.
     pub fn new(size: ConfigSize) -> Self {
-        let ro = Dword {
-            emulated: u32::MAX,
-            ..Dword::default()
-        };
+        let dwords = size.bytes() / 4;
+        let mut hot = [ABSENT; TABLE_DWORDS];
+        for d in &mut hot[..dwords] {
+            d.value = 0;
+        }
         ConfigSpace {
-            dwords: vec![ro; size.bytes() / 4].into_boxed_slice(),
+            hot,
+            cold: vec![Cold::default(); TABLE_DWORDS]
+                .into_boxed_slice()
+                .try_into()
+                .expect("TABLE_DWORDS records"),
+            reset: vec![0; dwords].into_boxed_slice(),
             size,
             bars: [None; 7],
             tables: Vec::new(),
@@ -194,6 +244,11 @@ impl ConfigSpace {
         self.size
     }
 
+    /// The index of the dword holding `offset`, if inside the size.
+    fn index(&self, offset: usize) -> Option<usize> {
+        (offset < self.size.bytes()).then_some(offset >> 2)
+    }
+
     // -----------------------------------------------------------------
     // The guest's view
     // -----------------------------------------------------------------
@@ -201,17 +256,22 @@ impl ConfigSpace {
     /// A guest read of `size` bytes at `offset`.
     #[inline]
     pub fn read<H: ConfigHandler + ?Sized>(&self, offset: u16, size: u8, h: &mut H) -> u32 {
-        let off = usize::from(offset);
-        let len = usize::from(size);
-        if len == 4 && off & 3 == 0 {
-            // The common case, without shifts.
-            let Some(d) = self.dwords.get(off >> 2) else {
-                return u32::MAX;
-            };
+        // The common case: one test for aligned and inside the table, then
+        // one record; all else out of line, so callers' loops stay small.
+        if size == 4 && offset & FAST_READ_MASK == 0 {
+            let d = self.hot[usize::from(offset >> 2)];
             if d.emulated == u32::MAX {
                 return d.value;
             }
         }
+        self.read_slow(offset, size, h)
+    }
+
+    /// A read the fast path did not serve.
+    #[inline(never)]
+    fn read_slow<H: ConfigHandler + ?Sized>(&self, offset: u16, size: u8, h: &mut H) -> u32 {
+        let off = usize::from(offset);
+        let len = usize::from(size);
         if matches!(len, 1 | 2 | 4) && off & (len - 1) == 0 {
             // Naturally aligned: inside one dword.
             return self.read_piece(off, len, h);
@@ -230,8 +290,13 @@ impl ConfigSpace {
     ) {
         let off = usize::from(offset);
         let len = usize::from(size);
-        if matches!(len, 1 | 2 | 4) && off & (len - 1) == 0 {
-            self.write_piece(off, len, value & lane_mask(len), h);
+        // Naturally aligned and inside the tables: one test if `size` is
+        // a constant.
+        if matches!(len, 1 | 2 | 4) && off & ((len - 1) | !(TABLE_BYTES - 1)) == 0 {
+            // The shift is `off * 8` modulo 32 (`write_piece` wraps it), so
+            // it needs no masking, and a constant `size` 4 folds it to 0.
+            let shift = if len == 4 { 0 } else { (off as u32) << 3 };
+            self.write_piece(off, len, shift, value & lane_mask(len), h);
             return;
         }
         self.write_split(off, len, value, h);
@@ -241,7 +306,7 @@ impl ConfigSpace {
     #[inline(always)]
     fn read_piece<H: ConfigHandler + ?Sized>(&self, off: usize, len: usize, h: &mut H) -> u32 {
         let lane = lane_mask(len);
-        let Some(d) = self.dwords.get(off >> 2) else {
+        let Some(d) = self.hot.get(off >> 2) else {
             return lane;
         };
         let shift = (off & 3) * 8;
@@ -301,36 +366,43 @@ impl ConfigSpace {
         let mut done = 0;
         while done < len {
             let start = off + done;
+            if start >= TABLE_BYTES {
+                return; // beyond the size: dropped
+            }
             let piece = (4 - (start & 3)).min(len - done);
             let v = (value >> (done * 8)) & lane_mask(piece);
-            self.write_piece(start, piece, v, h);
+            self.write_piece(start, piece, (start as u32) << 3, v, h);
             done += piece;
         }
     }
 
-    /// Writes part of one dword: `len` bytes of `value` at `off`.
+    /// Writes part of one dword: `len` bytes of `value` at `off`, which is
+    /// `shift` bits (modulo 32) into its dword.
     #[inline(always)]
     fn write_piece<H: ConfigHandler + ?Sized>(
         &mut self,
         off: usize,
         len: usize,
+        shift: u32,
         value: u32,
         h: &mut H,
     ) {
-        let index = off >> 2;
-        let Some(d) = self.dwords.get_mut(index) else {
-            return;
-        };
-        let shift = (off & 3) * 8;
-        let lanes = lane_mask(len) << shift;
-        let v = value << shift;
-        let old = d.value;
+        // In the tables (callers check; the mask spares a bounds check);
+        // beyond the size the policy makes this write do nothing.
+        let index = (off >> 2) & (TABLE_DWORDS - 1);
+        let d = &self.cold[index];
+        let lanes = lane_mask(len).wrapping_shl(shift);
+        let v = value.wrapping_shl(shift);
         let writable = d.writable & lanes;
-        let mut new = (old & !writable) | (v & writable);
-        new &= !(v & d.w1c & lanes);
-        d.value = new;
+        let cleared = v & d.w1c & lanes;
+        let image = &mut self.hot[index].value;
+        let old = *image;
+        // Repeated writes to a register wait on each other through the
+        // image: keep `old` to one and, one or before the store.
+        let new = (old & !writable & !cleared) | (v & writable & !cleared);
+        *image = new;
         // Side effects are rare: keep them out of the inlined path.
-        if d.to_device & lanes != 0 || d.hook != 0 || (new ^ old) & d.watch != 0 {
+        if d.trigger & lanes != 0 || (new ^ old) & d.watch != 0 {
             self.write_effects(index, off, len, value, old, h);
         }
     }
@@ -346,12 +418,13 @@ impl ConfigSpace {
         old: u32,
         h: &mut H,
     ) {
-        let d = self.dwords[index];
+        let d = self.cold[index];
+        let hot = self.hot[index];
         let shift = (off & 3) * 8;
         // An emulated bit reaches the device only when the guest's view of
         // it changed: rewriting what the guest already had would be a blind
         // read-modify-write of host state (the XSA-128 pattern).
-        let changed_or_device = !d.emulated | (d.value ^ old);
+        let changed_or_device = !hot.emulated | (hot.value ^ old);
         let to_device = d.to_device & (lane_mask(len) << shift) & changed_or_device;
         if to_device != 0 {
             self.write_through(index, to_device, value << shift, h);
@@ -366,7 +439,7 @@ impl ConfigSpace {
             h.on_write(self, HookId(d.hook), write);
         }
         // A hook may have changed the dword: compare what is there now.
-        if (self.dwords[index].value ^ old) & d.watch != 0 {
+        if (self.hot[index].value ^ old) & d.watch != 0 {
             self.update_bar_decoding(d.bar, h);
         }
     }
@@ -393,7 +466,7 @@ impl ConfigSpace {
         let mut out = v & to_device;
         if span & !to_device != 0 {
             let current = self.device_read_piece(base + first, span_len, h) << (first * 8);
-            out |= current & !to_device & !self.dwords[index].w1c & span;
+            out |= current & !to_device & !self.cold[index].w1c & span;
         }
         for_aligned_parts(base + first, span_len, |part_off, part_len, shift| {
             let part = (out >> (first * 8 + shift)) & lane_mask(part_len);
@@ -446,49 +519,54 @@ impl ConfigSpace {
         if !matches!(len, 1 | 2 | 4) || (off & 3) + len > 4 {
             return;
         }
-        let Some(d) = self.dwords.get_mut(off >> 2) else {
+        let Some(index) = self.index(off) else {
             return;
         };
+        let d = &mut self.cold[index];
         let shift = (off & 3) * 8;
         let lanes = lane_mask(len) << shift;
         let put =
             |field: &mut u32, bits: u32| *field = (*field & !lanes) | ((bits << shift) & lanes);
-        put(&mut d.emulated, policy.emulated);
+        put(&mut self.hot[index].emulated, policy.emulated);
         put(&mut d.writable, policy.writable);
         put(&mut d.w1c, policy.w1c);
         put(&mut d.to_device, policy.to_device);
+        d.update_trigger();
     }
 
     /// The policy of the dword at `offset` (rounded down to a dword).
     pub fn policy(&self, offset: u16) -> Option<BitPolicy> {
-        self.dwords
-            .get(usize::from(offset) >> 2)
-            .map(|d| BitPolicy {
-                emulated: d.emulated,
-                writable: d.writable,
-                w1c: d.w1c,
-                to_device: d.to_device,
-            })
+        let index = self.index(usize::from(offset))?;
+        let d = &self.cold[index];
+        Some(BitPolicy {
+            emulated: self.hot[index].emulated,
+            writable: d.writable,
+            w1c: d.w1c,
+            to_device: d.to_device,
+        })
     }
 
     /// Attaches `hook` to the dword holding `offset`; `HookId(0)` removes it.
     pub fn set_hook(&mut self, offset: u16, hook: HookId) {
-        if let Some(d) = self.dwords.get_mut(usize::from(offset) >> 2) {
+        if let Some(index) = self.index(usize::from(offset)) {
+            let d = &mut self.cold[index];
             d.hook = hook.0;
+            d.update_trigger();
         }
     }
 
     /// The hook attached to the dword holding `offset`.
     pub fn hook(&self, offset: u16) -> Option<HookId> {
-        self.dwords
-            .get(usize::from(offset) >> 2)
+        self.index(usize::from(offset))
+            .map(|index| &self.cold[index])
             .and_then(|d| (d.hook != 0).then_some(HookId(d.hook)))
     }
 
     /// Sets the bits of the dword at `offset` whose change re-decodes BAR
     /// `bar` (slot + 1, or [`ALL_BARS`]).
     pub(crate) fn watch_bars(&mut self, offset: u16, bits: u32, bar: u8) {
-        if let Some(d) = self.dwords.get_mut(usize::from(offset) >> 2) {
+        if let Some(index) = self.index(usize::from(offset)) {
+            let d = &mut self.cold[index];
             d.watch = bits;
             d.bar = bar;
         }
@@ -518,7 +596,8 @@ impl ConfigSpace {
         if !matches!(len, 1 | 2 | 4) || (off & 3) + len > 4 {
             return u32::MAX;
         }
-        match self.dwords.get(off >> 2) {
+        // Beyond the size the table holds all-ones, as the image reads.
+        match self.hot.get(off >> 2) {
             Some(d) => (d.value >> ((off & 3) * 8)) & lane_mask(len),
             None => lane_mask(len),
         }
@@ -533,7 +612,8 @@ impl ConfigSpace {
         if !matches!(len, 1 | 2 | 4) || (off & 3) + len > 4 {
             return;
         }
-        if let Some(d) = self.dwords.get_mut(off >> 2) {
+        if let Some(index) = self.index(off) {
+            let d = &mut self.hot[index];
             let shift = (off & 3) * 8;
             let lanes = lane_mask(len) << shift;
             d.value = (d.value & !lanes) | ((value << shift) & lanes);
@@ -603,7 +683,7 @@ impl ConfigSpace {
 
     /// The image as bytes (the emulated view; device-sourced bits as stored).
     pub fn image(&self) -> Vec<u8> {
-        self.dwords
+        self.hot[..self.size.bytes() / 4]
             .iter()
             .flat_map(|d| d.value.to_le_bytes())
             .collect()
@@ -624,16 +704,16 @@ impl ConfigSpace {
 
     /// Records the current image as the state a reset returns to.
     pub fn mark_reset_state(&mut self) {
-        for d in self.dwords.iter_mut() {
-            d.reset = d.value;
+        for (r, d) in self.reset.iter_mut().zip(&self.hot) {
+            *r = d.value;
         }
     }
 
     /// Returns the image to the recorded reset state (a conventional reset:
     /// Secondary Bus Reset or FLR), reporting BARs that stop decoding.
     pub fn reset<H: ConfigHandler + ?Sized>(&mut self, h: &mut H) {
-        for d in self.dwords.iter_mut() {
-            d.value = d.reset;
+        for (r, d) in self.reset.iter().zip(&mut self.hot) {
+            d.value = *r;
         }
         self.update_bar_decoding(ALL_BARS, h);
     }

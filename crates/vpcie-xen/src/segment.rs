@@ -261,9 +261,7 @@ pub type Card = Vec<(u8, Box<dyn Function>)>;
 /// syntax, `dump=` sources as for cold-plugged devices) become functions
 /// numbered as a group's are (`fn=`, else the host's function number when
 /// there are several, else 0). Returns them with notes about the devices.
-pub fn card(
-    entries: &[PciDevice],
-) -> Result<(Card, Vec<String>), SegmentError> {
+pub fn card(entries: &[PciDevice]) -> Result<(Card, Vec<String>), SegmentError> {
     let mut notes = Vec::new();
     let mut out: Card = Vec::with_capacity(entries.len());
     for d in entries {
