@@ -51,8 +51,10 @@ cp acpi/seg1-acpi.bin rootfs/root/seg/
 [ -x "$VPCIE_BIN" ] || { echo "no vpcie binary at $VPCIE_BIN (cargo build --release -p vpcie)"; exit 1; }
 mkdir -p rootfs/root/vpcie/fixtures
 install -m755 "$VPCIE_BIN" rootfs/root/vpcie/vpcie
+# d12 (d18 with XEN_E2E_OPTS=hpcard=...): the card dom0 hot-adds into rp2's slot with `vpcie ctl add`
 cp "$FIX"/d01_gpu_nvidia-ga104-rtx3070ti-laptop_4096.txt "$FIX"/d02_hda_nvidia-ga104_4096.txt \
-   "$FIX"/d11_nvme_kingston-kc3000_4096.txt rootfs/root/vpcie/fixtures/
+   "$FIX"/d11_nvme_kingston-kc3000_4096.txt "$FIX"/d12_nvme_micron-3400_4096.txt \
+   "$FIX"/d18_nic_realtek-rtl8125_4096.txt rootfs/root/vpcie/fixtures/
 cp "$R/vpcie.cfg" "$R/vpcie-flat.cfg" rootfs/root/vpcie/
 cp acpi/seg1-acpi.bin rootfs/root/vpcie/acpi-flat.bin   # phase A; vpcie.cfg's tables are written in dom0
 # the tables vpcie.cfg gets, checked here with the host's iasl (a broken table stops the build)

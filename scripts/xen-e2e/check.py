@@ -12,6 +12,11 @@ import re
 import sys
 
 log = open(sys.argv[1], errors="replace").read().replace("\r", "")
+# A kernel message printed while a line was half written lands inside it
+# (`2e0: 00 00 00[  149.014549] hrtimer: interrupt took 31934719 ns`, the rest
+# of the line on the next one): dom0's kernel on dom0's console, the guest's on
+# its serial line. Take such messages out so the line is whole again.
+log = re.sub(r"(?<!\(XEN\) )(?<!\(d\d\) )(?<=[^\n])\[ *\d+\.\d{6}\] [^\n]*\n", "", log)
 view_text = open(sys.argv[2]).read()
 masks_text = open(sys.argv[3]).read() if len(sys.argv) > 3 else None
 results = []
@@ -159,7 +164,8 @@ for bdf in sorted(mine):
 sizes = dict(re.findall(r"=== GUEST sysfs config size (\S+): (\d+) bytes", log))
 check("extended config space (4096 bytes) for every segment-1 function",
       all(sizes.get(b) == "4096" for b in mine) and len(mine) > 0, str(sizes))
-errs = section("=== GUEST dmesg (errors) ===", "=== GUEST END").strip()
+# (up to the guest's next marker: the hot-plug phase's kernel lines are checked below)
+errs = section("=== GUEST dmesg (errors) ===", "\n=== GUEST ").strip()
 seg_errs = [line for line in errs.splitlines() if "0001" in line or "PCI1" in line or "MCF1" in line]
 # Resource trouble Linux reports without the words the error grep looks for.
 seg_errs += re.findall(r"^.*(?:0001:|PNP0A08:01).*(?:can't claim|no space for|no compatible bridge window|"
@@ -173,6 +179,107 @@ check("vpcie stops cleanly on SIGTERM (server destroyed, ranges released)",
 stats = re.search(r"vpcie serve: stopping: (\d+) ioreqs .*?(\d+) refused", log)
 check("vpcie served requests and refused none", stats is not None and int(stats.group(1)) > 0 and stats.group(2) == "0",
       stats.group(0) if stats else "")
+
+# While the guest runs (stage vpcie): dom0 answers the guest's `=== GUEST ASK`
+# lines with `vpcie ctl` (logged `=== CTL VERB rc=N | REQUEST | REPLY`): a
+# card hot-added into the hotplug=1 port's slot, its removal by the attention
+# button, a correctable and an uncorrectable (non-fatal) error on a function.
+if phase_b:
+    ctls = re.findall(r"^=== CTL (\S+) rc=(\d+) \| (.*?) \| (.*)$", log, re.M)
+
+    def first_line(pattern, default):
+        m = re.search(pattern, log, re.M)
+        return m.group(0)[:200] if m else default
+
+    def ctl(verb, arg=""):
+        """(rc, reply) of the first `vpcie ctl VERB ...` whose request contains arg."""
+        for v, rc, req, reply in ctls:
+            if v == verb and arg in req:
+                return int(rc), reply.strip("|")
+        return None, f"no `vpcie ctl {verb} {arg}` in the log"
+
+    gctl = section("=== GUEST dmesg-ctl ===", "=== GUEST dmesg-ctl END")
+    ask = re.search(r"^=== GUEST ASK add (\S+) (\S+)", log, re.M)
+    hp_port, hp_dev = ask.groups() if ask else ("", "")
+    rc, reply = ctl("add")
+    added = re.search(r"card added; (\S+) ([0-9a-f]{4}:[0-9a-f]{4})", reply)
+    check("hot-add: `vpcie ctl add` puts a card into the hot-plug slot while the guest runs",
+          rc == 0 and added is not None, reply.split("|")[0][:200])
+    seen = re.search(r"^=== GUEST HP added after ([0-9.]+)s: (\S+) .*\[([0-9a-f]{4}:[0-9a-f]{4})\]", log, re.M)
+    # `pcieport BDF: pciehp: Slot(3-1): Card present` (6.1), `pciehp BDF:pcie004: Slot(..)...` (older)
+    pciehp = re.findall(r"pciehp:? (Slot\(\S+\):? (?:Card present|Card not present|Link Up|Link Down|"
+                        r"Attention button pressed|Powering o\w+ due to button press))", gctl)
+    check("hot-add: the guest's pciehp brings the card up (it appears in the guest's lspci)",
+          seen is not None and added is not None and seen.group(2) == added.group(1)
+          and seen.group(3) == added.group(2),
+          (f"{seen.group(2)} [{seen.group(3)}] after {seen.group(1)} s; " if seen else
+           first_line(r"^=== GUEST HP (?:add|no port).*$", "the guest did not report") + "; ")
+          + "pciehp: " + ", ".join(dict.fromkeys(pciehp)))
+    # The card's memory BARs inside the window the firmware reserved behind the port.
+    regions = re.findall(r"^=== GUEST HP card\s+Region (\d+): Memory at ([0-9a-f]+|<unassigned>) \((\d\d)-bit, "
+                         r"(non-)?prefetchable\)", log, re.M)
+    port = mine.get(hp_port, {})
+    mem = ((word(port, 0x20, 2) & 0xfff0) << 16, ((word(port, 0x22, 2) & 0xfff0) << 16) | 0xfffff)
+    pref = (((word(port, 0x28, 4) << 32) | ((word(port, 0x24, 2) & 0xfff0) << 16)),
+            ((word(port, 0x2c, 4) << 32) | ((word(port, 0x26, 2) & 0xfff0) << 16) | 0xfffff))
+    outside = [f"BAR{n} {a}" for n, a, _, np in regions
+               if a == "<unassigned>" or not any(lo <= int(a, 16) <= hi for lo, hi in ([mem] if np else [mem, pref]))]
+    check("hot-add: the card's memory BARs lie in the window the firmware reserved behind the port",
+          regions and not outside and port,
+          f"{len(regions)} memory BARs, window {mem[0]:#x}-{mem[1]:#x}" + (f"; outside: {', '.join(outside)}" if outside else ""))
+    rc, reply = ctl("remove")
+    status = [r for v, _, _, r in ctls if v == "status"]
+    last_status = next((line for line in (status[-1].split("|") if status else []) if hp_port and hp_port in line), "")
+    gone = re.search(r"^vpcie serve: .*(?:powered the slot off|let go).*card removed.*$", log, re.M)
+    check("hot-remove: attention button, the guest's pciehp powers the slot off, vpcie takes the card out",
+          rc == 0 and "attention button pressed" in reply and gone is not None and "slot empty" in last_status,
+          f"ctl: {reply[:90]}; serve: {gone.group(0)[13:110] if gone else 'no removal line'}; status: {last_status.strip()}")
+    removed = re.search(r"^=== GUEST HP removed after ([0-9.]+)s", log, re.M)
+    empty = re.search(r"^=== GUEST HP slot empty after ([0-9.]+)s", log, re.M)
+    check("hot-remove: the card disappears from the guest and its slot reads empty",
+          removed is not None and empty is not None,
+          f"gone {removed.group(1)} s after the button, slot empty after {empty.group(1)} s" if removed and empty else
+          first_line(r"^=== GUEST HP (?:remove|slot still).*$", "the guest did not report"))
+    # AER: the Root Port above the function logs the message and names it as the source.
+    for cls, verb, sev, what in (("correctable", "cor", "Corrected", "a correctable error"),
+                                 ("uncorrectable", "uncor", "Uncorrected (Non-Fatal)", "an uncorrectable non-fatal error")):
+        a = re.search(rf"^=== GUEST ASK aer-{verb} (\S+)", log, re.M)
+        dev = a.group(1) if a else "0001:01:00.0"
+        bus = int(dev[5:7], 16)
+        rp = next((b for b, c in sorted(mine.items()) if b[5:7] == "00" and word(c, 0xe, 1) & 0x7f == 1
+                   and word(c, 0x19, 1) <= bus <= word(c, 0x1a, 1)), "?")
+        rc, reply = ctl("aer", f"{dev} {cls}")
+        # Linux 6.1 (the guest's): `AER: Corrected error message received from BDF`; later ones `... error received: BDF`
+        received = rf"pcieport {re.escape(rp)}: AER: {re.escape(sev)} error (?:message )?received(?::| from) {re.escape(dev)}"
+        got = re.search(received, log)
+        # what follows in the kernel's log: the source's own AER registers, as Linux read and decoded them
+        m = re.search(received, gctl)
+        after = gctl[m.end():] if m else ""
+        nxt = re.search(r"error (?:message )?received", after)
+        after = after[:nxt.start()] if nxt else after
+        detail = re.findall(rf"pci {re.escape(dev)}: (?:AER: )?(PCIe Bus Error: severity={re.escape(sev)}, type=\w+.*|"
+                            r"\s+device \[.*|\s+\[ *\d+\] \S+.*)", after)
+        check(f"AER: {what} injected on a passthrough function shows in the guest's AER messages with its source"
+              f" ({rp} names {dev})",
+              rc == 0 and got is not None and any("PCIe Bus Error" in d and "Inaccessible" not in d for d in detail),
+              f"ctl: {reply[:100]}; guest: " + ("; ".join(re.sub(r"\s+", " ", d) for d in detail[:3])
+                                                 or (got.group(0) if got else "no such message")))
+    msis = re.search(r"MSIs (\d+) injected, (\d+) failed, (\d+) dropped", log)
+    check("vpcie injected the ports' MSIs with XEN_DMOP_inject_msi, none failed",
+          msis is not None and int(msis.group(1)) > 0 and msis.group(2) == "0" and msis.group(3) == "0",
+          msis.group(0) if msis else "no MSI counts in serve's last line")
+    for line in re.findall(r"^=== GUEST (?:interrupts|control phase).*$", log, re.M):
+        print("INFO " + line[10:])
+    # the AER service's own lines (the errors and their recovery) are expected; anything else is worth a look
+    aer_lines = re.compile(r"AER:|PCIe Bus Error|error status/mask|^\[[ 0-9.]+\] pci \S+: +\[ *\d+\]")
+    trouble = [line for line in gctl.splitlines() if re.search(r"fail|can't|no space|timeout|error|released", line, re.I)
+               and not aer_lines.search(line)]
+    print(f"INFO guest kernel during the hot-plug/AER phase: {len(trouble)} lines about failures"
+          + (": " + " / ".join(trouble[:4]) if trouble else ""))
+    recovery = [re.sub(r"^\[[ 0-9.]+\] ", "", line) for line in gctl.splitlines() if "recover" in line]
+    if recovery:
+        print("INFO the guest's AER recovery after the non-fatal error: " + " / ".join(recovery))
+
 # Timing: the guest kernel's segment-1 enumeration, first to last `0001:` line.
 # Enumeration: from the host bridge's first line to the last `pci`/`pci_bus 0001:` line
 # (scan, BARs and windows claimed); the port services (pcieport: PME, AER) follow.
